@@ -1,0 +1,52 @@
+# Everything a fresh clone needs comes from here: only Node >= 20 and make are assumed.
+SHELL := /bin/bash
+BIN := node_modules/.bin
+PROTO := $(shell find proto -name '*.proto')
+SRC := $(shell find src test bench -name '*.ts' -not -path 'src/gen/*' 2>/dev/null)
+
+.PHONY: all install generate build lint typecheck test run migrate bench breaking clean admin
+
+all: build
+
+install: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+generate: src/gen/.stamp
+src/gen/.stamp: node_modules/.installed $(PROTO) buf.yaml buf.gen.yaml scripts/embed-descriptors.mjs
+	$(BIN)/buf generate
+	$(BIN)/buf build -o src/gen/descriptors.binpb
+	node scripts/embed-descriptors.mjs src/gen/descriptors.binpb src/gen/descriptor-set.ts
+	@touch $@
+
+build: dist/.stamp
+dist/.stamp: src/gen/.stamp $(SRC) tsconfig.json
+	$(BIN)/tsc -p tsconfig.json
+	@touch $@
+
+typecheck: src/gen/.stamp
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+lint: src/gen/.stamp
+	$(BIN)/buf lint
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+# Compatibility of the contracts with main (run before merging contract changes).
+breaking: node_modules/.installed
+	$(BIN)/buf breaking --against '.git#branch=main'
+
+test: lint build
+	$(BIN)/mocha
+
+run: build
+	node dist/src/main.js
+
+migrate: build
+	node dist/src/admin/cli.js migrate
+
+bench: build
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist src/gen

@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The whole configuration, parsed once from the environment at start-up.
+ * Every setting is documented in the README's configuration table.
+ */
+export interface Config {
+  readonly grpc: { readonly host: string; readonly port: number };
+  readonly dataDir: string;
+  readonly database: {
+    /** Unset: an embedded PostgreSQL under `${dataDir}/postgres`. */
+    readonly url: string | undefined;
+    readonly replicaUrls: readonly string[];
+    readonly embeddedPort: number;
+    readonly poolMin: number;
+    readonly poolMax: number;
+    readonly connectTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+  };
+  readonly dynamodb: {
+    /** Unset: an embedded DynamoDB API (dynalite) under `${dataDir}/dynamodb`. */
+    readonly endpoint: string | undefined;
+    readonly embeddedPort: number;
+    readonly region: string;
+    readonly table: string;
+  };
+  readonly relay: { readonly intervalMs: number; readonly batchSize: number };
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const schema = z.object({
+  GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+  GRPC_PORT: int(0, 65535).default(50051),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .refine((urls) => urls.every((u) => /^postgres(ql)?:\/\//.test(u)), {
+      message: 'must be a comma-separated list of postgres:// URLs',
+    }),
+  EMBEDDED_POSTGRES_PORT: int(1, 65535).default(54329),
+  DATABASE_POOL_MIN: int(0, 1000).default(2),
+  DATABASE_POOL_MAX: int(1, 1000).default(20),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  DYNAMODB_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
+    message: 'must be an http:// or https:// URL',
+  }),
+  EMBEDDED_DYNAMODB_PORT: int(1, 65535).default(4567),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  EVENTS_TABLE: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3-255 characters of a-z, A-Z, 0-9, _ . -')
+    .default('inventory-events'),
+  RELAY_INTERVAL_MS: int(10, 600_000).default(1000),
+  RELAY_BATCH_SIZE: int(1, 10_000).default(200),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+});
+
+/** Parses and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '?');
+      return `${name}=${JSON.stringify(env[name] ?? '')}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  if (e.DATABASE_POOL_MIN > e.DATABASE_POOL_MAX) {
+    throw new ConfigError(
+      `invalid configuration: DATABASE_POOL_MIN=${e.DATABASE_POOL_MIN} is greater than DATABASE_POOL_MAX=${e.DATABASE_POOL_MAX}`,
+    );
+  }
+  if (e.DATABASE_REPLICA_URLS.length > 0 && e.DATABASE_URL === undefined) {
+    throw new ConfigError('invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)');
+  }
+  return Object.freeze({
+    grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
+    dataDir: path.resolve(e.DATA_DIR),
+    database: {
+      url: e.DATABASE_URL,
+      replicaUrls: e.DATABASE_REPLICA_URLS,
+      embeddedPort: e.EMBEDDED_POSTGRES_PORT,
+      poolMin: e.DATABASE_POOL_MIN,
+      poolMax: e.DATABASE_POOL_MAX,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
+    dynamodb: {
+      endpoint: e.DYNAMODB_ENDPOINT,
+      embeddedPort: e.EMBEDDED_DYNAMODB_PORT,
+      region: e.AWS_REGION,
+      table: e.EVENTS_TABLE,
+    },
+    relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE },
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}

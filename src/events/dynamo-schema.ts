@@ -1,0 +1,21 @@
+/**
+ * The event table's layout, in one place. One item per event:
+ *   streamId (S, partition key)  e.g. "stock#SKU-1#BER-1"
+ *   version  (N, sort key)       1, 2, 3, ... gapless per stream
+ * and the attributes below. Snapshots live in the same table under the partition key
+ * `snapshot#<streamId>`, sort key = the stream version they summarise.
+ */
+export const KEY = { partition: 'streamId', sort: 'version' } as const;
+
+export const ATTR = {
+  eventId: 'eventId',
+  type: 'type',
+  schemaVersion: 'schemaVersion',
+  correlationId: 'correlationId',
+  occurredAt: 'occurredAt',
+  payload: 'payload',
+  position: 'position',
+  expiresAt: 'expiresAt',
+} as const;
+
+export const SNAPSHOT_PREFIX = 'snapshot#';

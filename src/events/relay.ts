@@ -1,0 +1,169 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { OutboxEvent } from '../persistence/entities/outbox-event.entity.js';
+import type { Logger } from '../log.js';
+import type { DynamoAppender } from './dynamo-appender.js';
+import type { EventEnvelope } from './types.js';
+
+export function toEnvelope(row: OutboxEvent): EventEnvelope {
+  return {
+    eventId: row.eventId,
+    streamId: row.streamId,
+    version: row.version,
+    type: row.type as EventEnvelope['type'],
+    schemaVersion: row.schemaVersion,
+    correlationId: row.correlationId,
+    occurredAt: row.occurredAt,
+    data: row.payload as EventEnvelope['data'],
+    position: row.position ?? undefined,
+  };
+}
+
+export interface Backlog {
+  /** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
+  readonly count: number;
+  /** Age in milliseconds of the oldest of them; 0 when there are none. */
+  readonly oldestAgeMs: number;
+}
+
+/**
+ * Moves committed events from the outbox to DynamoDB.
+ *
+ * Two paths feed it. The immediate path: right after a transaction commits, its events
+ * are appended from memory. The sweep: every `intervalMs` it reads whatever is still
+ * unappended in the outbox (DynamoDB was down, the process died right after a commit,
+ * another instance crashed) and appends it. Appends are idempotent, so the two paths, and
+ * several instances, may overlap safely.
+ */
+export class OutboxRelay {
+  private queue: OutboxEvent[] = [];
+  private draining: Promise<void> | undefined;
+  private sweeping: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastBacklogLog = 0;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly appender: DynamoAppender,
+    private readonly log: Logger,
+    private readonly options: { intervalMs: number; batchSize: number },
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.sweep().finally(() => {
+          if (!this.stopped) tick();
+        });
+      }, this.options.intervalMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  /** The unit of work's commit listener: append these events now. */
+  readonly committed = (rows: readonly OutboxEvent[]): void => {
+    if (rows.length === 0 || this.stopped) return;
+    this.queue.push(...rows);
+    this.kick();
+  };
+
+  private kick(): void {
+    if (this.draining !== undefined) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    // Let the other calls finishing in this tick join the batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.batchSize);
+      await this.appendAndMark(batch);
+    }
+  }
+
+  private async appendAndMark(rows: readonly OutboxEvent[]): Promise<number> {
+    const { done, failed } = await this.appender.appendAll(rows.map(toEnvelope));
+    if (done.length > 0) {
+      const ids = new Set(done);
+      const appendedIds = rows.filter((r) => ids.has(r.eventId)).map((r) => r.id);
+      try {
+        await this.orm.em
+          .fork()
+          .createQueryBuilder(OutboxEvent)
+          .update({ appendedAt: new Date() })
+          .where({ id: { $in: appendedIds } })
+          .execute();
+      } catch (err) {
+        // The events are in DynamoDB; the sweep will append them again, harmlessly.
+        this.log.warn({ err: (err as Error).message }, 'could not mark events appended');
+      }
+    }
+    if (failed > 0) this.log.warn({ failed, appended: done.length }, 'event append failed; the relay will retry');
+    return done.length;
+  }
+
+  /** One pass over the outbox backlog. Resolves when the pass is over. */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<void> {
+    try {
+      for (;;) {
+        const rows = await this.orm.em
+          .fork()
+          .find(OutboxEvent, { appendedAt: null }, { orderBy: { id: 'asc' }, limit: this.options.batchSize });
+        if (rows.length === 0) break;
+        const appended = await this.appendAndMark(rows);
+        if (appended < rows.length) break; // DynamoDB is failing: try again next interval
+      }
+      await this.logBacklog();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'outbox sweep failed');
+    }
+  }
+
+  async backlog(): Promise<Backlog> {
+    const rows = (await this.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        `select count(*)::int as count,
+                coalesce(extract(epoch from (now() - min(occurred_at))) * 1000, 0)::float8 as age
+           from event_outbox where appended_at is null`,
+      )) as Array<{ count: number; age: number }>;
+    const row = rows[0];
+    return { count: row?.count ?? 0, oldestAgeMs: Math.max(0, Math.round(row?.age ?? 0)) };
+  }
+
+  private async logBacklog(): Promise<void> {
+    const backlog = await this.backlog();
+    const now = Date.now();
+    // Say it when there is a backlog, and otherwise once a minute.
+    if (backlog.count > 0 || now - this.lastBacklogLog > 60_000) {
+      this.lastBacklogLog = now;
+      this.log[backlog.count > 0 ? 'warn' : 'info']({ outboxBacklog: backlog }, 'outbox relay backlog');
+    }
+  }
+
+  /**
+   * Stops the timer and makes a last attempt to append everything pending, for at most
+   * `timeoutMs`. Whatever is left stays in the outbox for the next start.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const flush = (async () => {
+      await this.draining;
+      await this.sweeping;
+      await this.sweep();
+    })();
+    await Promise.race([flush, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Metadata,
+  status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../log.js';
+import type { CallContext } from '../persistence/unit-of-work.js';
+import { toServiceError } from './errors.js';
+
+/** What a handler gets for one call: its own EntityManager and the caller's context. */
+export interface CallScope {
+  readonly em: EntityManager;
+  readonly ctx: CallContext;
+  readonly metadata: Metadata;
+  /** Aborted when the client cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+}
+
+export interface EdgeDeps {
+  readonly orm: MikroORM;
+  readonly log: Logger;
+}
+
+const CORRELATION_HEADER = 'x-correlation-id';
+
+function correlationId(metadata: Metadata): string {
+  const given = metadata.get(CORRELATION_HEADER)[0];
+  if (typeof given === 'string' && /^[\x21-\x7e]{1,100}$/.test(given)) return given;
+  return randomUUID();
+}
+
+function scope(deps: EdgeDeps, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallScope {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort());
+  return {
+    em: deps.orm.em.fork(),
+    ctx: { correlationId: correlationId(call.metadata) },
+    metadata: call.metadata,
+    signal: controller.signal,
+  };
+}
+
+function headers(s: CallScope): Metadata {
+  const m = new Metadata();
+  m.set(CORRELATION_HEADER, s.ctx.correlationId);
+  return m;
+}
+
+/**
+ * Wraps a promise-returning handler: one forked EntityManager per call, one JSON log line
+ * per call (method, status, duration), and every thrown error mapped to a status.
+ */
+export function unary<Req, Res>(
+  deps: EdgeDeps,
+  method: string,
+  handler: (req: Req, s: CallScope) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const s = scope(deps, call as ServerUnaryCall<unknown, unknown>);
+    call.sendMetadata(headers(s));
+    handler(call.request, s).then(
+      (res) => {
+        logCall(deps.log, method, status.OK, started, s);
+        callback(null, res);
+      },
+      (err: unknown) => {
+        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }));
+        logCall(deps.log, method, e.code, started, s, e.details);
+        callback(e);
+      },
+    );
+  };
+}
+
+/**
+ * Wraps a server-streaming handler written as an async generator. Writes respect
+ * backpressure (the generator waits while the transport buffer is full) and the generator
+ * is stopped when the client cancels.
+ */
+export function serverStream<Req, Res>(
+  deps: EdgeDeps,
+  method: string,
+  handler: (req: Req, s: CallScope) => AsyncIterable<Res>,
+): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const started = process.hrtime.bigint();
+    const s = scope(deps, call as ServerWritableStream<unknown, unknown>);
+    call.sendMetadata(headers(s));
+    void (async () => {
+      try {
+        for await (const message of handler(call.request, s)) {
+          if (s.signal.aborted) break;
+          if (!call.write(message)) {
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                call.off('drain', done);
+                s.signal.removeEventListener('abort', done);
+                resolve();
+              };
+              call.on('drain', done);
+              s.signal.addEventListener('abort', done);
+            });
+          }
+        }
+        if (s.signal.aborted) {
+          logCall(deps.log, method, status.CANCELLED, started, s);
+          return;
+        }
+        logCall(deps.log, method, status.OK, started, s);
+        call.end();
+      } catch (err) {
+        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }));
+        logCall(deps.log, method, e.code, started, s, e.details);
+        if (!s.signal.aborted) call.destroy(Object.assign(new Error(e.details), e));
+      }
+    })();
+  };
+}
+
+function logCall(log: Logger, method: string, code: status, started: bigint, s: CallScope, message?: string): void {
+  const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  log.info(
+    { method, status: status[code], code, durationMs: Math.round(durationMs * 100) / 100, correlationId: s.ctx.correlationId, ...(message ? { message } : {}) },
+    'call',
+  );
+}

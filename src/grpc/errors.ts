@@ -1,0 +1,69 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { ErrorInfo, BadRequest } from '../gen/google/rpc/error_details.js';
+import { Status } from '../gen/google/rpc/status.js';
+import { DomainError, type ErrorCode } from '../inventory/errors.js';
+import type { Logger } from '../log.js';
+
+/** The one table from domain error codes to gRPC status codes. */
+export const STATUS_OF: Record<ErrorCode, status> = {
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  NOT_FOUND: status.NOT_FOUND,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  VERSION_CONFLICT: status.ABORTED,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  IDEMPOTENCY_MISMATCH: status.FAILED_PRECONDITION,
+  STALE_POSITION: status.OUT_OF_RANGE,
+  UNAVAILABLE: status.UNAVAILABLE,
+};
+
+export const ERROR_DOMAIN = 'inventory.v1';
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+/**
+ * Builds the error a handler returns. Domain errors keep their message and carry their
+ * structured details as a google.rpc.Status in `grpc-status-details-bin` (ErrorInfo with
+ * reason = the domain code and the details as metadata; BadRequest for a bad field), which
+ * grpcurl prints and the client package decodes. Anything else is logged with its stack
+ * and reaches the caller as INTERNAL without internals.
+ */
+export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> & { code: status; details: string } {
+  if (err instanceof DomainError) {
+    const code = STATUS_OF[err.code];
+    const metadataMap: Record<string, string> = {};
+    for (const [k, v] of Object.entries(err.details)) metadataMap[k] = String(v);
+    const details = [
+      { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(ErrorInfo.encode({ reason: err.code, domain: ERROR_DOMAIN, metadata: metadataMap }).finish()) },
+    ];
+    if (err.code === 'INVALID_ARGUMENT' && typeof err.details.field === 'string') {
+      details.push({
+        typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
+        value: Buffer.from(BadRequest.encode({ fieldViolations: [{ field: err.details.field, description: err.message }] }).finish()),
+      });
+    }
+    const metadata = new Metadata();
+    metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: err.message, details }).finish()));
+    return { code, details: err.message, metadata };
+  }
+  if (isUnavailable(err)) {
+    log.warn({ err: describe(err) }, 'dependency unavailable');
+    return { code: status.UNAVAILABLE, details: 'the database is unavailable; retry later' };
+  }
+  log.error({ err: describe(err) }, 'unexpected failure');
+  return { code: status.INTERNAL, details: 'internal error; see the service log' };
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { value: String(err) };
+}
+
+/** Connection-level database failures: the caller may retry. */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300'].includes(code) ||
+    e.name === 'ConnectionException' ||
+    (typeof e.message === 'string' && /Knex: Timeout acquiring a connection|Connection terminated/.test(e.message))
+  );
+}

@@ -1,0 +1,39 @@
+import type { InventoryServiceServer } from '../gen/inventory/v1/inventory_service.js';
+import type { ItemService } from '../inventory/items.js';
+import type { WarehouseService } from '../inventory/warehouses.js';
+import { unary, type EdgeDeps } from './call.js';
+import { optionalInt, toItemMessage, toWarehouseMessage } from './mappers.js';
+
+export interface InventoryUseCases {
+  readonly warehouses: WarehouseService;
+  readonly items: ItemService;
+}
+
+/** inventory.v1.InventoryService: decode, delegate to the use case, encode. */
+export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases): InventoryServiceServer {
+  return {
+    createWarehouse: unary(deps, 'CreateWarehouse', async (req, s) => ({
+      warehouse: toWarehouseMessage(await uc.warehouses.create(s.em, s.ctx, req)),
+    })),
+    getWarehouse: unary(deps, 'GetWarehouse', async (req, s) => ({
+      warehouse: toWarehouseMessage(await uc.warehouses.get(s.em, req.code)),
+    })),
+    listWarehouses: unary(deps, 'ListWarehouses', async (req, s) => {
+      const page = await uc.warehouses.list(s.em, req.pageSize, req.pageToken);
+      return { warehouses: page.warehouses.map(toWarehouseMessage), nextPageToken: page.nextPageToken };
+    }),
+    updateWarehouse: unary(deps, 'UpdateWarehouse', async (req, s) => ({
+      warehouse: toWarehouseMessage(
+        await uc.warehouses.update(s.em, s.ctx, { ...req, expectedVersion: optionalInt(req.expectedVersion) }),
+      ),
+    })),
+    createItem: unary(deps, 'CreateItem', async (req, s) => ({
+      item: toItemMessage(await uc.items.create(s.em, s.ctx, req)),
+    })),
+    getItem: unary(deps, 'GetItem', async (req, s) => ({ item: toItemMessage(await uc.items.get(s.em, req.sku)) })),
+    listItems: unary(deps, 'ListItems', async (req, s) => {
+      const page = await uc.items.list(s.em, req.pageSize, req.pageToken, req.skuPrefix);
+      return { items: page.items.map(toItemMessage), nextPageToken: page.nextPageToken };
+    }),
+  };
+}

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125000001Foundation } from './Migration20261125000001Foundation.js';
+
+/** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261125000001Foundation', class: Migration20261125000001Foundation },
+];

@@ -1,0 +1,70 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { SCHEMA_VERSION, type DomainEvent } from '../events/types.js';
+import { OutboxEvent } from './entities/outbox-event.entity.js';
+
+/** Who is calling: travels from the edge into every recorded event. */
+export interface CallContext {
+  readonly correlationId: string;
+}
+
+/** What a use case sees inside its transaction. */
+export interface Tx {
+  /** The transaction's EntityManager (a fork of the call's fork). */
+  readonly em: EntityManager;
+  /** One clock reading for the whole transaction: every timestamp it writes agrees. */
+  readonly now: Date;
+  /** Records an event in the outbox, in this transaction. */
+  record(streamId: string, version: number, event: DomainEvent): void;
+}
+
+/** Called with the events of a transaction once it has committed; never after a rollback. */
+export type CommitListener = (events: readonly OutboxEvent[]) => void;
+
+export interface UnitOfWorkDeps {
+  readonly clock: () => Date;
+  readonly newId: () => string;
+}
+
+/**
+ * The write path every state change uses: one PostgreSQL transaction that changes state
+ * and records its events in the outbox; side effects (the immediate DynamoDB append, cache
+ * invalidation) run only after commit, through the commit listeners.
+ */
+export class UnitOfWork {
+  private readonly listeners: CommitListener[] = [];
+
+  constructor(private readonly deps: UnitOfWorkDeps) {}
+
+  onCommit(listener: CommitListener): void {
+    this.listeners.push(listener);
+  }
+
+  async run<T>(em: EntityManager, ctx: CallContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+    let recorded: OutboxEvent[] = [];
+    const result = await em.transactional(async (txEm) => {
+      recorded = [];
+      const now = this.deps.clock();
+      const tx: Tx = {
+        em: txEm,
+        now,
+        record: (streamId, version, event) => {
+          const row = new OutboxEvent({
+            eventId: this.deps.newId(),
+            streamId,
+            version,
+            type: event.type,
+            payload: event.data,
+            correlationId: ctx.correlationId,
+            occurredAt: now,
+          });
+          row.schemaVersion = SCHEMA_VERSION;
+          txEm.persist(row);
+          recorded.push(row);
+        },
+      };
+      return work(tx);
+    });
+    for (const listener of this.listeners) listener(recorded);
+    return result;
+  }
+}

@@ -1,0 +1,77 @@
+import { credentials, Metadata, type Client, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { InventoryServiceClient, type InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
+import { dynamoEndpoint, freshDatabase, freshTableName, quietLog } from './stack.js';
+
+export interface TestApp {
+  app: App;
+  client: PromiseClient<InventoryServiceServer>;
+  raw: InventoryServiceClient;
+  databaseUrl: string;
+  table: string;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real service on 127.0.0.1:0 against a fresh database and event table. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: AppOptions & { databaseUrl?: string; table?: string } = {},
+): Promise<TestApp> {
+  const databaseUrl = options.databaseUrl ?? (await freshDatabase());
+  const table = options.table ?? freshTableName();
+  const config = loadConfig({
+    GRPC_PORT: '0',
+    DATABASE_URL: databaseUrl,
+    DYNAMODB_ENDPOINT: dynamoEndpoint(),
+    EVENTS_TABLE: table,
+    RELAY_INTERVAL_MS: '200',
+    DATABASE_POOL_MIN: '0',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...env,
+  });
+  const app = await startApp(config, quietLog, options);
+  const address = `127.0.0.1:${app.port}`;
+  const raw = new InventoryServiceClient(address, credentials.createInsecure());
+  return {
+    app,
+    client: promiseClient<InventoryServiceServer>(raw),
+    raw,
+    databaseUrl,
+    table,
+    address,
+    stop: async () => {
+      raw.close();
+      await app.stop();
+    },
+  };
+}
+
+/** A generated grpc-js client's unary methods as promise-returning functions. */
+export type PromiseClient<S> = {
+  [K in keyof S]: S[K] extends handleUnaryCall<infer Req, infer Res> ? (req: Req, metadata?: Metadata) => Promise<Res> : never;
+};
+
+export function promiseClient<S>(client: Client): PromiseClient<S> {
+  return new Proxy({} as PromiseClient<S>, {
+    get(_target, name: string) {
+      const method = (client as unknown as Record<string, Function>)[name];
+      if (typeof method !== 'function') return undefined;
+      return (req: unknown, metadata = new Metadata()) =>
+        new Promise((resolve, reject) =>
+          method.call(client, req, metadata, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))),
+        );
+    },
+  });
+}
+
+/** Awaits a call that must fail; returns its ServiceError. */
+export async function failure(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
