@@ -1,9 +1,14 @@
 /**
- * Domain events: what happened, as plain data. Each event belongs to one entity stream;
- * its version in the stream equals the entity's version in PostgreSQL after the change.
+ * Domain events: what happened, as plain data. This file is the event catalog: every
+ * event the service emits is one member of `DomainEvent`.
  *
+ * Each event belongs to one entity stream; its version in the stream equals the entity's
+ * version in PostgreSQL after the change, so the two stores can be compared.
  * Stream ids: `warehouse#<code>`, `item#<sku>`, `stock#<sku>#<warehouse code>`,
  * `allocation#<allocation id>`. Skus and warehouse codes cannot contain '#'.
+ *
+ * Stock events carry both the deltas and the resulting on_hand/allocated, so a replay can
+ * rebuild a level from its newest event alone and check the deltas add up.
  */
 
 export const streamIds = {
@@ -27,13 +32,48 @@ export interface ItemState {
   description: string;
 }
 
-/** The current schema version of every event payload. Bump per type when a payload changes shape. */
+/** Common to every event of a `stock#` stream. */
+export interface StockChange {
+  sku: string;
+  warehouseCode: string;
+  onHandDelta: number;
+  allocatedDelta: number;
+  /** on_hand after the change. */
+  onHand: number;
+  /** allocated after the change. */
+  allocated: number;
+  /** The ledger row (stock_movement.id) written with the change. */
+  movementId: number;
+}
+
+export interface AllocationLineData {
+  sku: string;
+  warehouseCode: string;
+  quantity: number;
+}
+
+/** The current schema version of every event payload. Bump when a payload changes shape. */
 export const SCHEMA_VERSION = 1;
 
 export type DomainEvent =
+  // warehouse#<code>
   | { type: 'WarehouseCreated'; data: WarehouseState }
   | { type: 'WarehouseUpdated'; data: { code: string; changes: Partial<Omit<WarehouseState, 'code'>> } }
-  | { type: 'ItemCreated'; data: ItemState };
+  // item#<sku>
+  | { type: 'ItemCreated'; data: ItemState }
+  // stock#<sku>#<warehouse>
+  | { type: 'StockReceived'; data: StockChange & { reference: string } }
+  | { type: 'StockAdjusted'; data: StockChange & { reason: string; reference: string } }
+  | { type: 'StockTransferredOut'; data: StockChange & { toWarehouseCode: string; reference: string } }
+  | { type: 'StockTransferredIn'; data: StockChange & { fromWarehouseCode: string; reference: string } }
+  | { type: 'StockAllocated'; data: StockChange & { allocationId: string } }
+  | { type: 'StockReleased'; data: StockChange & { allocationId: string; cause: 'RELEASED' | 'EXPIRED' } }
+  | { type: 'StockFulfilled'; data: StockChange & { allocationId: string } }
+  // allocation#<id>
+  | { type: 'AllocationCreated'; data: { allocationId: string; lines: AllocationLineData[]; expireTime: string | null } }
+  | { type: 'AllocationReleased'; data: { allocationId: string } }
+  | { type: 'AllocationFulfilled'; data: { allocationId: string } }
+  | { type: 'AllocationExpired'; data: { allocationId: string } };
 
 export type EventType = DomainEvent['type'];
 

@@ -9,8 +9,14 @@ export interface InventoryUseCases {
   readonly items: ItemService;
 }
 
+// TRANSITIONAL: the stock and allocation methods land with issue 3; until then grpc-js
+// answers them UNIMPLEMENTED. Remove this Omit when they are implemented.
+type Pending =
+  | 'receiveStock' | 'adjustStock' | 'transferStock' | 'getStockLevel' | 'batchGetStockLevels' | 'getAvailability'
+  | 'allocateStock' | 'getAllocation' | 'releaseAllocation' | 'fulfillAllocation' | 'listStockMovements' | 'listLowStock';
+
 /** inventory.v1.InventoryService: decode, delegate to the use case, encode. */
-export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases): InventoryServiceServer {
+export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases): Omit<InventoryServiceServer, Pending> {
   return {
     createWarehouse: unary(deps, 'CreateWarehouse', async (req, s) => ({
       warehouse: toWarehouseMessage(await uc.warehouses.create(s.em, s.ctx, req)),

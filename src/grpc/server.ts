@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { InventoryServiceService } from '../gen/inventory/v1/inventory_service.js';
 import type { EdgeDeps } from './call.js';
@@ -31,7 +31,7 @@ export async function startGrpcServer(
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
   });
-  server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases));
+  server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAMES.inventory]: 'NOT_SERVING' });
   health.addToServer(server);

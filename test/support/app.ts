@@ -1,7 +1,8 @@
 import { credentials, Metadata, type Client, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { InventoryServiceClient, type InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
+import * as inventoryMessages from '../../src/gen/inventory/v1/inventory_service.js';
+import { InventoryServiceClient, type DeepPartial, type InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { dynamoEndpoint, freshDatabase, freshTableName, quietLog } from './stack.js';
 
 export interface TestApp {
@@ -50,17 +51,31 @@ export async function startTestApp(
 
 /** A generated grpc-js client's unary methods as promise-returning functions. */
 export type PromiseClient<S> = {
-  [K in keyof S]: S[K] extends handleUnaryCall<infer Req, infer Res> ? (req: Req, metadata?: Metadata) => Promise<Res> : never;
+  [K in keyof S]: S[K] extends handleUnaryCall<infer Req, infer Res>
+    ? (req: DeepPartial<Req>, metadata?: Metadata) => Promise<Res>
+    : never;
 };
 
-export function promiseClient<S>(client: Client): PromiseClient<S> {
+type MessageModule = Record<string, unknown>;
+
+/**
+ * Wraps a generated client: requests may leave fields out (filled with proto defaults by
+ * the generated `<Method>Request.fromPartial`), responses come back as promises.
+ */
+export function promiseClient<S>(client: Client, messages: MessageModule = inventoryMessages): PromiseClient<S> {
   return new Proxy({} as PromiseClient<S>, {
     get(_target, name: string) {
       const method = (client as unknown as Record<string, Function>)[name];
       if (typeof method !== 'function') return undefined;
+      const requestType = messages[`${name[0]!.toUpperCase()}${name.slice(1)}Request`] as
+        | { fromPartial(p: unknown): unknown }
+        | undefined;
+      if (requestType === undefined) throw new Error(`no request type for ${name}`);
       return (req: unknown, metadata = new Metadata()) =>
         new Promise((resolve, reject) =>
-          method.call(client, req, metadata, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))),
+          method.call(client, requestType.fromPartial(req), metadata, (err: ServiceError | null, res: unknown) =>
+            err ? reject(err) : resolve(res),
+          ),
         );
     },
   });
