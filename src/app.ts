@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { InvalidationListener } from './cache/invalidation-listener.js';
+import { ReadCache } from './cache/read-cache.js';
 import type { Config } from './config.js';
 import { EmbeddedDynamo } from './embedded/dynamodb.js';
 import { EmbeddedPostgres } from './embedded/postgres.js';
 import { createDynamoClient, DynamoAppender } from './events/dynamo-appender.js';
 import { OutboxRelay } from './events/relay.js';
 import { startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { CachedReads } from './inventory/cached-reads.js';
 import { ItemService } from './inventory/items.js';
 import { WarehouseService } from './inventory/warehouses.js';
 import type { Logger } from './log.js';
@@ -20,6 +23,9 @@ export interface App {
   readonly relay: OutboxRelay;
   readonly appender: DynamoAppender;
   readonly grpc: GrpcServer;
+  readonly cache: ReadCache;
+  /** The cache's LISTEN connection; undefined when the cache is off. */
+  readonly cacheListener: InvalidationListener | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -69,13 +75,38 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const uow = new UnitOfWork({ clock: options.clock ?? (() => new Date()), newId: options.newId ?? randomUUID });
     const relay = new OutboxRelay(orm, appender, log, config.relay);
     uow.onCommit(relay.committed);
+    // The read cache: this instance's own commits invalidate at once (before the call
+    // returns); every instance's commits arrive through LISTEN/NOTIFY.
+    const cache = new ReadCache(config.cache);
+    uow.onCommit((rows) => {
+      for (const row of rows) cache.invalidateStream(row.streamId);
+    });
+    let cacheListener: InvalidationListener | undefined;
+    if (cache.enabled) {
+      const listener = new InvalidationListener(cache, {
+        url: databaseUrl,
+        connectTimeoutMs: config.database.connectTimeoutMs,
+        heartbeatMs: config.cache.heartbeatMs,
+        log,
+      });
+      cacheListener = listener;
+      await listener.start();
+      cleanups.push(() => listener.stop());
+      if (config.cache.statsIntervalMs > 0) {
+        const timer = setInterval(() => log.info({ cache: cache.stats() }, 'read cache'), config.cache.statsIntervalMs);
+        timer.unref();
+        cleanups.push(async () => clearInterval(timer));
+      }
+    }
     relay.start();
     cleanups.push(() => relay.stop(Math.max(1000, config.shutdownTimeoutMs / 2)));
     void relay.sweep(); // whatever a previous run left behind
 
+    const warehouses = new WarehouseService(uow);
+    const items = new ItemService(uow);
     const grpc = await startGrpcServer(
       { orm, log },
-      { warehouses: new WarehouseService(uow), items: new ItemService(uow) },
+      { warehouses, items, reads: new CachedReads(cache, items, warehouses) },
       config.grpc,
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
@@ -90,9 +121,12 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       relay,
       appender,
       grpc,
+      cache,
+      cacheListener,
       stop: () => {
         stopping ??= (async () => {
           grpc.setServing(false);
+          if (cache.enabled) log.info({ cache: cache.stats() }, 'read cache');
           await cleanup();
           log.info('inventory service stopped');
         })();

@@ -26,6 +26,15 @@ export interface Config {
     readonly table: string;
   };
   readonly relay: { readonly intervalMs: number; readonly batchSize: number };
+  readonly cache: {
+    /** 0 turns the read cache off. */
+    readonly maxEntries: number;
+    readonly ttlMs: number;
+    /** How often the LISTEN connection proves it is alive; a silent failure is noticed within about twice this. */
+    readonly heartbeatMs: number;
+    /** 0: no periodic hit/miss log line. */
+    readonly statsIntervalMs: number;
+  };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
 }
@@ -68,6 +77,10 @@ const schema = z.object({
     .default('inventory-events'),
   RELAY_INTERVAL_MS: int(10, 600_000).default(1000),
   RELAY_BATCH_SIZE: int(1, 10_000).default(200),
+  CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
+  CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
+  CACHE_HEARTBEAT_MS: int(100, 600_000).default(5_000),
+  CACHE_STATS_INTERVAL_MS: int(0, 86_400_000).default(60_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
 });
@@ -110,6 +123,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       table: e.EVENTS_TABLE,
     },
     relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE },
+    cache: {
+      maxEntries: e.CACHE_MAX_ENTRIES,
+      ttlMs: e.CACHE_TTL_MS,
+      heartbeatMs: e.CACHE_HEARTBEAT_MS,
+      statsIntervalMs: e.CACHE_STATS_INTERVAL_MS,
+    },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

@@ -37,8 +37,12 @@ function correlationId(metadata: Metadata): string {
 function scope(deps: EdgeDeps, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallScope {
   const controller = new AbortController();
   call.on('cancelled', () => controller.abort());
+  let em: EntityManager | undefined;
   return {
-    em: deps.orm.em.fork(),
+    // Forked on first use: a call answered from the read cache never pays for a fork.
+    get em() {
+      return (em ??= deps.orm.em.fork());
+    },
     ctx: { correlationId: correlationId(call.metadata) },
     metadata: call.metadata,
     signal: controller.signal,
@@ -124,6 +128,7 @@ export function serverStream<Req, Res>(
 }
 
 function logCall(log: Logger, method: string, code: status, started: bigint, s: CallScope, message?: string): void {
+  if (!log.isLevelEnabled('info')) return; // spare the hot path building a line nobody keeps
   const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   log.info(
     { method, status: status[code], code, durationMs: Math.round(durationMs * 100) / 100, correlationId: s.ctx.correlationId, ...(message ? { message } : {}) },

@@ -1,4 +1,5 @@
 import type { InventoryServiceServer } from '../gen/inventory/v1/inventory_service.js';
+import type { CachedReads } from '../inventory/cached-reads.js';
 import type { ItemService } from '../inventory/items.js';
 import type { WarehouseService } from '../inventory/warehouses.js';
 import { unary, type EdgeDeps } from './call.js';
@@ -7,6 +8,8 @@ import { optionalInt, toItemMessage, toWarehouseMessage } from './mappers.js';
 export interface InventoryUseCases {
   readonly warehouses: WarehouseService;
   readonly items: ItemService;
+  /** GetItem and GetWarehouse through the read cache. */
+  readonly reads: CachedReads;
 }
 
 // TRANSITIONAL: the stock and allocation methods land with issue 3; until then grpc-js
@@ -22,7 +25,7 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
       warehouse: toWarehouseMessage(await uc.warehouses.create(s.em, s.ctx, req)),
     })),
     getWarehouse: unary(deps, 'GetWarehouse', async (req, s) => ({
-      warehouse: toWarehouseMessage(await uc.warehouses.get(s.em, req.code)),
+      warehouse: toWarehouseMessage(await uc.reads.warehouse(() => s.em, req.code, req.consistent)),
     })),
     listWarehouses: unary(deps, 'ListWarehouses', async (req, s) => {
       const page = await uc.warehouses.list(s.em, req.pageSize, req.pageToken);
@@ -36,7 +39,9 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
     createItem: unary(deps, 'CreateItem', async (req, s) => ({
       item: toItemMessage(await uc.items.create(s.em, s.ctx, req)),
     })),
-    getItem: unary(deps, 'GetItem', async (req, s) => ({ item: toItemMessage(await uc.items.get(s.em, req.sku)) })),
+    getItem: unary(deps, 'GetItem', async (req, s) => ({
+      item: toItemMessage(await uc.reads.item(() => s.em, req.sku, req.consistent)),
+    })),
     listItems: unary(deps, 'ListItems', async (req, s) => {
       const page = await uc.items.list(s.em, req.pageSize, req.pageToken, req.skuPrefix);
       return { items: page.items.map(toItemMessage), nextPageToken: page.nextPageToken };
