@@ -35,9 +35,8 @@ function correlationId(metadata: Metadata): string {
 }
 
 function scope(deps: EdgeDeps, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallScope {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
   let em: EntityManager | undefined;
+  let controller: AbortController | undefined;
   return {
     // Forked on first use: a call answered from the read cache never pays for a fork.
     get em() {
@@ -45,7 +44,15 @@ function scope(deps: EdgeDeps, call: ServerUnaryCall<unknown, unknown> | ServerW
     },
     ctx: { correlationId: correlationId(call.metadata) },
     metadata: call.metadata,
-    signal: controller.signal,
+    // Created on first use too: an AbortController costs microseconds, a cached read less.
+    get signal() {
+      if (controller === undefined) {
+        const c = (controller = new AbortController());
+        if (call.cancelled) c.abort();
+        else call.on('cancelled', () => c.abort());
+      }
+      return controller.signal;
+    },
   };
 }
 

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { EmbeddedDynamo } from '../src/embedded/dynamodb.js';
+import { EmbeddedPostgres } from '../src/embedded/postgres.js';
+import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc/health/v1/health.js';
+import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
+import { createLogger } from '../src/log.js';
+import { ITEM, WAREHOUSE } from './fixtures.js';
+import { runLoad, type LoadResult } from './load.js';
+
+/**
+ * The read-path benchmark (run by hand: `make bench`). Measures, in one run on this
+ * machine, the bare grpc-js ceiling (bench/echo-server.ts) and the real service's cached
+ * reads, each in its own process, driven by one client process with IN_FLIGHT calls in
+ * flight. Prints throughput, p50/p99 and the ratio to the ceiling.
+ *
+ * Environment: BENCH_SECONDS (default 3), BENCH_ROUNDS (default 3), BENCH_IN_FLIGHT (default 64); DATABASE_URL and
+ * DYNAMODB_ENDPOINT to use running servers instead of embedded ones; BENCH_SERVICE_NODE_ARGS
+ * for the service process (profiling).
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const log = createLogger('warn');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function unary<Req, Res>(
+  method: (req: Req, callback: (err: ServiceError | null, res: Res) => void) => unknown,
+): (req: Req) => Promise<Res> {
+  return (req) => new Promise((resolve, reject) => method(req, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+async function waitServing(address: string): Promise<void> {
+  const health = new HealthClient(address, credentials.createInsecure());
+  try {
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) =>
+        health.check({ service: '' }, (err, res) => resolve(!err && res?.status === HealthCheckResponse_ServingStatus.SERVING)),
+      );
+      if (ok) return;
+      if (Date.now() > until) throw new Error(`${address} not serving`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    health.close();
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function main(): Promise<void> {
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-'));
+      await chmod(dir, 0o755);
+      const pg = new EmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), database: 'inventory', log });
+      await pg.start();
+      cleanups.push(async () => {
+        await pg.stop();
+        await rm(dir, { recursive: true, force: true });
+      });
+      databaseUrl = pg.url;
+    }
+    let dynamoEndpoint = process.env.DYNAMODB_ENDPOINT;
+    if (!dynamoEndpoint) {
+      const dynamo = new EmbeddedDynamo({ dataDir: undefined, port: 0, log });
+      await dynamo.start();
+      cleanups.push(() => dynamo.stop());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+
+    const servicePort = await freePort();
+    // BENCH_SERVICE_NODE_ARGS, for example `--cpu-prof --cpu-prof-dir=/tmp/prof`, to see where the service spends its time.
+    const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const service = spawn(process.execPath, [...nodeArgs, path.join(here, '../src/main.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: databaseUrl,
+        DYNAMODB_ENDPOINT: dynamoEndpoint,
+        EVENTS_TABLE: `bench-${Date.now()}`,
+        GRPC_PORT: String(servicePort),
+        LOG_LEVEL: 'warn',
+        CACHE_STATS_INTERVAL_MS: '0',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    cleanups.push(() => stopChild(service));
+    const serviceAddress = `127.0.0.1:${servicePort}`;
+    await waitServing(serviceAddress);
+
+    const echo = spawn(process.execPath, [path.join(here, 'echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => stopChild(echo));
+    const echoPort = await new Promise<number>((resolve, reject) => {
+      echo.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
+      echo.once('exit', () => reject(new Error('echo server exited')));
+    });
+
+    const serviceClient = new InventoryServiceClient(serviceAddress, credentials.createInsecure());
+    const echoClient = new InventoryServiceClient(`127.0.0.1:${echoPort}`, credentials.createInsecure());
+    cleanups.push(async () => {
+      serviceClient.close();
+      echoClient.close();
+    });
+
+    // Seed what the cached reads will return.
+    await unary(serviceClient.createItem.bind(serviceClient))(ITEM);
+    await unary(serviceClient.createWarehouse.bind(serviceClient))({ ...WAREHOUSE, active: true });
+
+    const options = { inFlight: IN_FLIGHT, durationMs: SECONDS * 1000, warmupMs: 500 };
+    const getItem = { sku: ITEM.sku, consistent: false };
+    const getWarehouse = { code: WAREHOUSE.code, consistent: false };
+    const call = <Req>(client: InventoryServiceClient, method: 'getItem' | 'getWarehouse', req: Req) => {
+      const fn = unary(client[method].bind(client) as (r: Req, cb: (err: ServiceError | null, res: unknown) => void) => unknown);
+      return () => fn(req);
+    };
+    // Each comparison runs its pair back to back, ROUNDS times: on a shared machine the
+    // load drifts, and the ratio within a round is what stays meaningful.
+    const comparisons = [
+      { name: 'GetItem', ceiling: call(echoClient, 'getItem', getItem), subject: call(serviceClient, 'getItem', getItem) },
+      {
+        name: 'GetWarehouse',
+        ceiling: call(echoClient, 'getWarehouse', getWarehouse),
+        subject: call(serviceClient, 'getWarehouse', getWarehouse),
+      },
+    ];
+    process.stdout.write(
+      `read path benchmark: ${IN_FLIGHT} in flight, ${ROUNDS} rounds of ${SECONDS} s per target, ${os.cpus().length} cores, node ${process.version}\n`,
+    );
+    let failed = false;
+    for (const c of comparisons) {
+      const rounds: Array<{ ceiling: LoadResult; subject: LoadResult }> = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const ceiling = await runLoad(c.ceiling, options);
+        const subject = await runLoad(c.subject, options);
+        rounds.push({ ceiling, subject });
+        failed ||= ceiling.errors + subject.errors > 0;
+      }
+      const ratios = rounds.map((r) => r.subject.perSecond / r.ceiling.perSecond);
+      const mid = rounds[medianIndex(ratios)]!;
+      process.stdout.write(`${`echo server ${c.name} (grpc-js ceiling)`.padEnd(44)} ${format(mid.ceiling)}\n`);
+      process.stdout.write(`${`service ${c.name} (cached)`.padEnd(44)} ${format(mid.subject)}\n`);
+      process.stdout.write(`${`  ratio to the ceiling, median of ${ROUNDS}`.padEnd(44)} ${ratios[medianIndex(ratios)]!.toFixed(2)}   (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})\n`);
+    }
+    const uncached = await runLoad(call(serviceClient, 'getItem', { ...getItem, consistent: true }), options);
+    process.stdout.write(`${'service GetItem consistent=true (database)'.padEnd(44)} ${format(uncached)}\n`);
+    if (failed || uncached.errors > 0) process.stdout.write('WARNING: some calls failed; the numbers are suspect\n');
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((err: Error) => process.stderr.write(`cleanup: ${err.message}\n`));
+  }
+}
+
+function medianIndex(values: readonly number[]): number {
+  const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
+  return order[Math.floor((order.length - 1) / 2)]![1];
+}
+
+function format(r: LoadResult): string {
+  return `${Math.round(r.perSecond).toString().padStart(7)} calls/s   p50 ${r.p50Ms.toFixed(2)} ms   p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `   errors ${r.errors}` : ''}`;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
