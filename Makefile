@@ -37,7 +37,7 @@ breaking: node_modules/.installed
 	$(BIN)/buf breaking --against '.git#branch=main'
 
 test: lint build
-	$(BIN)/mocha
+	$(BIN)/mocha 'dist/test/**/*.test.js'
 
 run: build
 	node dist/src/main.js

@@ -72,7 +72,11 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
     await appender.ensureTable();
 
-    const uow = new UnitOfWork({ clock: options.clock ?? (() => new Date()), newId: options.newId ?? randomUUID });
+    const uow = new UnitOfWork({
+      clock: options.clock ?? (() => new Date()),
+      newId: options.newId ?? randomUUID,
+      onListenerError: (err) => log.error({ err: (err as Error).message }, 'commit listener failed'),
+    });
     const relay = new OutboxRelay(orm, appender, log, config.relay);
     uow.onCommit(relay.committed);
     // The read cache: this instance's own commits invalidate at once (before the call

@@ -33,7 +33,9 @@ export function createDynamoClient(settings: DynamoSettings): DynamoDBClient {
 }
 
 /** Raised when a stream position holds a different event: the two stores disagree. */
-export class StreamConflictError extends Error {}
+export class StreamConflictError extends Error {
+  override name = 'StreamConflictError';
+}
 
 export function toItem(e: EventEnvelope, expiresAt?: number): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {

@@ -23,6 +23,8 @@ export type CommitListener = (events: readonly OutboxEvent[]) => void;
 export interface UnitOfWorkDeps {
   readonly clock: () => Date;
   readonly newId: () => string;
+  /** Told when a commit listener throws; the call has committed and still succeeds. */
+  readonly onListenerError?: (err: unknown) => void;
 }
 
 /**
@@ -64,7 +66,13 @@ export class UnitOfWork {
       };
       return work(tx);
     });
-    for (const listener of this.listeners) listener(recorded);
+    for (const listener of this.listeners) {
+      try {
+        listener(recorded);
+      } catch (err) {
+        this.deps.onListenerError?.(err);
+      }
+    }
     return result;
   }
 }
