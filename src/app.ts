@@ -83,7 +83,12 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     // returns); every instance's commits arrive through LISTEN/NOTIFY.
     const cache = new ReadCache(config.cache);
     uow.onCommit((rows) => {
-      for (const row of rows) cache.invalidateStream(row.streamId);
+      try {
+        for (const row of rows) cache.invalidateStream(row.streamId);
+      } catch (err) {
+        cache.clear(); // never leave an entry behind that a commit made stale
+        throw err;
+      }
     });
     let cacheListener: InvalidationListener | undefined;
     if (cache.enabled) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { startServiceProcess, type ServiceProcess } from '../support/processes.js';
+import { startServiceInstance, type ServiceInstance } from '../support/processes.js';
 import { freshDatabase, freshTableName } from '../support/stack.js';
 
 /** How soon a change committed through one instance must be visible on the others. */
@@ -13,14 +13,14 @@ const VISIBLE_WITHIN_MS = 1000;
 describe('several service instances against one database (e2e)', function () {
   this.timeout(180_000);
   let url: string;
-  let instances: ServiceProcess[] = [];
+  let instances: ServiceInstance[] = [];
   let db: pg.Client;
 
   before(async () => {
     url = await freshDatabase();
     const table = freshTableName();
     instances = await Promise.all(
-      ['A', 'B', 'C'].map((name) => startServiceProcess({ name, databaseUrl: url, table })),
+      ['A', 'B', 'C'].map((name) => startServiceInstance({ name, databaseUrl: url, table })),
     );
     db = new pg.Client({ connectionString: url });
     await db.connect();

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { EmbeddedPostgres, prepareStandby } from '../../src/embedded/postgres.js';
 import { migrate, openOrm } from '../../src/persistence/orm.js';
 import { eventually } from './dynamo.js';
-import { freePort } from './ports.js';
+import { freePort } from './process.js';
 import { quietLog } from './stack.js';
 
 /**
