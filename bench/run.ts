@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -135,37 +136,53 @@ async function main(): Promise<void> {
       const fn = unary(client[method].bind(client) as (r: Req, cb: (err: ServiceError | null, res: unknown) => void) => unknown);
       return () => fn(req);
     };
-    // Each comparison runs its pair back to back, ROUNDS times: on a shared machine the
-    // load drifts, and the ratio within a round is what stays meaningful.
+    // Throughput on this shared 2-core machine drifts with whatever else runs, so each
+    // comparison runs its pair back to back, ROUNDS times, and the ratio is taken within a
+    // round. The server processes' CPU time per call (from /proc) is reported as well: it
+    // does not depend on how busy the machine is, and 1 / (CPU per call) is the throughput
+    // one dedicated core would give.
+    const targets = {
+      echo: { pid: echo.pid!, client: echoClient },
+      service: { pid: service.pid!, client: serviceClient },
+    };
+    const measure = async (target: keyof typeof targets, fn: () => Promise<unknown>): Promise<Measured> => {
+      await runLoad(fn, { ...options, durationMs: options.warmupMs, warmupMs: 0 });
+      const cpu0 = cpuMs(targets[target].pid);
+      const load = await runLoad(fn, { ...options, warmupMs: 0 });
+      const cpu = cpuMs(targets[target].pid) - cpu0;
+      return { load, cpuUsPerCall: (cpu * 1000) / Math.max(1, load.calls) };
+    };
     const comparisons = [
-      { name: 'GetItem', ceiling: call(echoClient, 'getItem', getItem), subject: call(serviceClient, 'getItem', getItem) },
-      {
-        name: 'GetWarehouse',
-        ceiling: call(echoClient, 'getWarehouse', getWarehouse),
-        subject: call(serviceClient, 'getWarehouse', getWarehouse),
-      },
+      { name: 'GetItem', method: 'getItem' as const, req: getItem },
+      { name: 'GetWarehouse', method: 'getWarehouse' as const, req: getWarehouse },
     ];
     process.stdout.write(
-      `read path benchmark: ${IN_FLIGHT} in flight, ${ROUNDS} rounds of ${SECONDS} s per target, ${os.cpus().length} cores, node ${process.version}\n`,
+      `read path benchmark: ${IN_FLIGHT} in flight, ${ROUNDS} rounds of ${SECONDS} s per target, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );
     let failed = false;
     for (const c of comparisons) {
-      const rounds: Array<{ ceiling: LoadResult; subject: LoadResult }> = [];
+      const rounds: Array<{ ceiling: Measured; subject: Measured }> = [];
       for (let i = 0; i < ROUNDS; i++) {
-        const ceiling = await runLoad(c.ceiling, options);
-        const subject = await runLoad(c.subject, options);
+        const ceiling = await measure('echo', call(echoClient, c.method, c.req));
+        const subject = await measure('service', call(serviceClient, c.method, c.req));
         rounds.push({ ceiling, subject });
-        failed ||= ceiling.errors + subject.errors > 0;
+        failed ||= ceiling.load.errors + subject.load.errors > 0;
       }
-      const ratios = rounds.map((r) => r.subject.perSecond / r.ceiling.perSecond);
+      const ratios = rounds.map((r) => r.subject.load.perSecond / r.ceiling.load.perSecond);
+      const cpuRatios = rounds.map((r) => r.ceiling.cpuUsPerCall / r.subject.cpuUsPerCall);
       const mid = rounds[medianIndex(ratios)]!;
       process.stdout.write(`${`echo server ${c.name} (grpc-js ceiling)`.padEnd(44)} ${format(mid.ceiling)}\n`);
       process.stdout.write(`${`service ${c.name} (cached)`.padEnd(44)} ${format(mid.subject)}\n`);
-      process.stdout.write(`${`  ratio to the ceiling, median of ${ROUNDS}`.padEnd(44)} ${ratios[medianIndex(ratios)]!.toFixed(2)}   (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})\n`);
+      process.stdout.write(
+        `${'  throughput / ceiling, median'.padEnd(44)} ${median(ratios).toFixed(2)}   (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})\n`,
+      );
+      process.stdout.write(
+        `${'  ceiling CPU / service CPU per call, median'.padEnd(44)} ${median(cpuRatios).toFixed(2)}   (rounds: ${cpuRatios.map((r) => r.toFixed(2)).join(' ')})\n`,
+      );
     }
-    const uncached = await runLoad(call(serviceClient, 'getItem', { ...getItem, consistent: true }), options);
+    const uncached = await measure('service', call(serviceClient, 'getItem', { ...getItem, consistent: true }));
     process.stdout.write(`${'service GetItem consistent=true (database)'.padEnd(44)} ${format(uncached)}\n`);
-    if (failed || uncached.errors > 0) process.stdout.write('WARNING: some calls failed; the numbers are suspect\n');
+    if (failed || uncached.load.errors > 0) process.stdout.write('WARNING: some calls failed; the numbers are suspect\n');
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => process.stderr.write(`cleanup: ${err.message}\n`));
   }
@@ -176,8 +193,26 @@ function medianIndex(values: readonly number[]): number {
   return order[Math.floor((order.length - 1) / 2)]![1];
 }
 
-function format(r: LoadResult): string {
-  return `${Math.round(r.perSecond).toString().padStart(7)} calls/s   p50 ${r.p50Ms.toFixed(2)} ms   p99 ${r.p99Ms.toFixed(2)} ms${r.errors ? `   errors ${r.errors}` : ''}`;
+interface Measured {
+  readonly load: LoadResult;
+  /** CPU time (user + system) the server process spent per call. */
+  readonly cpuUsPerCall: number;
+}
+
+/** CPU time of a process so far, in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function median(values: readonly number[]): number {
+  return values[medianIndex(values)]!;
+}
+
+function format(m: Measured): string {
+  const r = m.load;
+  return `${Math.round(r.perSecond).toString().padStart(7)} calls/s   p50 ${r.p50Ms.toFixed(2)} ms   p99 ${r.p99Ms.toFixed(2)} ms   ${m.cpuUsPerCall.toFixed(0)} µs CPU/call${r.errors ? `   errors ${r.errors}` : ''}`;
 }
 
 main().then(
