@@ -127,6 +127,48 @@ export class ReadCache {
     return this.load(key, load, true);
   }
 
+  /**
+   * Many keys at once: hits come from memory, and every miss is handed to ONE
+   * `loadMissing` call (one database round trip). It returns what it found; a key it leaves
+   * out is unknown, answered `undefined` and not cached. Each loaded value is stored under
+   * the same rule as `read`. Duplicate keys are looked up once.
+   */
+  async readMany<T extends object>(
+    keys: readonly string[],
+    loadMissing: (missing: readonly string[]) => Promise<ReadonlyMap<string, T>>,
+    consistent = false,
+  ): Promise<Map<string, T | undefined>> {
+    const found = new Map<string, T | undefined>();
+    const missing = new Set<string>();
+    const lru = this.lru;
+    const lookup = lru !== undefined && this.isActive && !consistent;
+    for (const key of keys) {
+      if (found.has(key) || missing.has(key)) continue;
+      const hit = lookup ? (lru.get(key) as T | undefined) : undefined;
+      if (hit !== undefined) {
+        this.hits++;
+        found.set(key, hit);
+      } else {
+        if (lookup) this.misses++;
+        else this.bypassed++;
+        missing.add(key);
+      }
+    }
+    if (missing.size === 0) return found;
+    const keysToLoad = [...missing];
+    const tickets = lru !== undefined && this.isActive ? keysToLoad.map((key) => this.begin(key)) : [];
+    let loaded: ReadonlyMap<string, T>;
+    try {
+      loaded = await loadMissing(keysToLoad);
+    } catch (err) {
+      for (const ticket of tickets) this.settle(ticket, undefined);
+      throw err;
+    }
+    for (const ticket of tickets) this.settle(ticket, loaded.get(ticket.key));
+    for (const key of keysToLoad) found.set(key, loaded.get(key));
+    return found;
+  }
+
   /** The cached value of `key` if there is one (counts a hit or a miss). */
   get<T extends object>(key: string): T | undefined {
     if (this.lru === undefined || !this.isActive) {

@@ -176,6 +176,53 @@ describe('ReadCache (unit)', () => {
     expect(cache.get('item#A')).to.equal(undefined);
   });
 
+  describe('readMany', () => {
+    it('serves hits from memory and loads every miss in one call; unknown keys are not cached', async () => {
+      await cache.read('stock#A#W', async () => box(1));
+      const calls: Array<readonly string[]> = [];
+      const loadMissing = async (missing: readonly string[]) => {
+        calls.push(missing);
+        return new Map(missing.filter((k) => k !== 'stock#NOPE#W').map((k) => [k, box(2)] as const));
+      };
+      const got = await cache.readMany(['stock#A#W', 'stock#B#W', 'stock#NOPE#W', 'stock#B#W', 'stock#C#W'], loadMissing);
+      expect(calls).to.deep.equal([['stock#B#W', 'stock#NOPE#W', 'stock#C#W']]);
+      expect([...got]).to.deep.equal([
+        ['stock#A#W', { n: 1 }],
+        ['stock#B#W', { n: 2 }],
+        ['stock#NOPE#W', undefined],
+        ['stock#C#W', { n: 2 }],
+      ]);
+      expect(cache.get('stock#B#W')).to.deep.equal({ n: 2 });
+      expect(cache.get('stock#NOPE#W')).to.equal(undefined);
+      // All hits now: no load at all.
+      await cache.readMany(['stock#A#W', 'stock#B#W'], loadMissing);
+      expect(calls).to.have.length(1);
+    });
+
+    it('consistent loads every key, and still refreshes the cache', async () => {
+      await cache.read('stock#A#W', async () => box(1));
+      const got = await cache.readMany(['stock#A#W'], async (m) => new Map(m.map((k) => [k, box(9)] as const)), true);
+      expect(got.get('stock#A#W')).to.deep.equal({ n: 9 });
+      expect(cache.get('stock#A#W')).to.deep.equal({ n: 9 });
+    });
+
+    it('does not store a key whose invalidation overtook the batch load', async () => {
+      const slow = deferred<ReadonlyMap<string, { n: number }>>();
+      const reading = cache.readMany(['stock#A#W', 'stock#B#W'], () => slow.promise);
+      cache.invalidateStream('stock#A#W');
+      slow.resolve(new Map([['stock#A#W', box(1)], ['stock#B#W', box(2)]]));
+      await reading;
+      expect(cache.get('stock#A#W')).to.equal(undefined);
+      expect(cache.get('stock#B#W')).to.deep.equal({ n: 2 });
+    });
+
+    it('a failed batch load stores nothing and leaves no bookkeeping behind', async () => {
+      const err = await cache.readMany(['stock#A#W'], async () => Promise.reject(new Error('down'))).catch((e: Error) => e);
+      expect((err as Error).message).to.equal('down');
+      expect((cache as unknown as { keyStates: Map<string, unknown> }).keyStates.size).to.equal(0);
+    });
+  });
+
   it('maxEntries 0 turns the cache off for good', async () => {
     const off = new ReadCache({ maxEntries: 0, ttlMs: 1000 });
     off.resume();
