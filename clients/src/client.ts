@@ -3,7 +3,7 @@ import { Client, credentials as grpcCredentials, Metadata, type ChannelCredentia
 import { ServerStreamCall, unaryCall, type CallPlan } from './calls.js';
 import { HealthDefinition } from './gen/grpc/health/v1/health.js';
 import { apiServices } from './gen/index.js';
-import { classifyMethod, METHOD_KIND_OVERRIDES, type MethodKind } from './methods.js';
+import { classifyMethod, type MethodKind } from './methods.js';
 import { resolveRetry, type RetryOptions } from './retry.js';
 import type { CallOptions, MethodDefinition, ServiceClient, ServiceDefinition, ServicesClient } from './types.js';
 
@@ -106,11 +106,11 @@ function toMetadata(target: Metadata, source: CallOptions['metadata'] | Inventor
 
 /** Binds every method of a service definition to the channel. */
 function bindService(channel: Client, service: ServiceDefinition, options: InventoryClientOptions): Record<string, unknown> {
-  const overrides = { ...METHOD_KIND_OVERRIDES, ...options.methodKinds };
   const out: Record<string, unknown> = {};
   for (const [key, method] of Object.entries(service.methods)) {
     if (method.requestStream) continue; // no client or bidi streams in this API
-    out[key] = bindMethod(channel, service, method, classifyMethod(service, method, overrides), options);
+    const own = options.methodKinds?.[`${service.fullName}/${method.name}`] ?? options.methodKinds?.[method.name];
+    out[key] = bindMethod(channel, service, method, own ?? classifyMethod(service, method), options);
   }
   return out;
 }

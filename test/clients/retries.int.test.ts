@@ -147,6 +147,22 @@ describe('client retries against a server that fails on cue (int)', () => {
     expect(server.callsOf('GetItem')).to.have.length(3);
   });
 
+  it('lets methodKinds override the classification, by method name or full path', async () => {
+    const custom = createInventoryClient(server.address, {
+      retry: { initialBackoffMs: 1 },
+      methodKinds: { CreateItem: { kind: 'idempotent' }, 'inventory.v1.InventoryService/GetItem': { kind: 'write' } },
+    });
+    try {
+      server.failures.set('CreateItem', 1);
+      await custom.createItem({ sku: 'S', name: 'n' });
+      expect(server.callsOf('CreateItem')).to.have.length(2);
+      server.failures.set('GetItem', 1);
+      expect((await rejection(custom.getItem({ sku: 'S' }))).attempts).to.equal(1);
+    } finally {
+      custom.close();
+    }
+  });
+
   it('stops retrying when the next backoff would pass the deadline', async () => {
     const slow = createInventoryClient(server.address, { retry: { maxAttempts: 50, initialBackoffMs: 400, maxBackoffMs: 400 } });
     try {
