@@ -2,9 +2,10 @@
 SHELL := /bin/bash
 BIN := node_modules/.bin
 PROTO := $(shell find proto -name '*.proto')
-SRC := $(shell find src test bench -name '*.ts' -not -path 'src/gen/*' 2>/dev/null)
+SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
+CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install generate build lint typecheck test run migrate bench breaking clean admin
+.PHONY: all install generate build client lint typecheck test run migrate bench breaking clean admin
 
 all: build
 
@@ -14,15 +15,24 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 generate: src/gen/.stamp
-src/gen/.stamp: node_modules/.installed $(PROTO) buf.yaml buf.gen.yaml scripts/embed-descriptors.mjs
+src/gen/.stamp: node_modules/.installed $(PROTO) buf.yaml buf.gen.yaml scripts/embed-descriptors.mjs scripts/client-index.mjs
 	$(BIN)/buf generate
 	$(BIN)/buf build -o src/gen/descriptors.binpb
 	node scripts/embed-descriptors.mjs src/gen/descriptors.binpb src/gen/descriptor-set.ts
+	node scripts/client-index.mjs src/gen/descriptors.binpb clients/src/gen/index.ts
 	@touch $@
 
 build: dist/.stamp
 dist/.stamp: src/gen/.stamp $(SRC) tsconfig.json
 	$(BIN)/tsc -p tsconfig.json
+	@touch $@
+
+# The published client package (clients/): ESM + .d.ts in clients/dist, compiled with the
+# root's TypeScript and type packages (clients/ has no node_modules of its own).
+client: clients/dist/.stamp
+clients/dist/.stamp: src/gen/.stamp $(CLIENT_SRC) clients/tsconfig.json clients/package.json
+	rm -rf clients/dist
+	$(BIN)/tsc -p clients/tsconfig.json
 	@touch $@
 
 typecheck: src/gen/.stamp
@@ -36,7 +46,7 @@ lint: src/gen/.stamp
 breaking: node_modules/.installed
 	$(BIN)/buf breaking --against '.git#branch=main'
 
-test: lint build
+test: lint build client
 	$(BIN)/mocha 'dist/test/**/*.test.js'
 
 run: build
@@ -49,4 +59,4 @@ bench: build
 	node dist/bench/run.js
 
 clean:
-	rm -rf dist src/gen
+	rm -rf dist src/gen clients/dist clients/src/gen

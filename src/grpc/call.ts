@@ -128,7 +128,9 @@ export function serverStream<Req, Res>(
       } catch (err) {
         const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }));
         logCall(deps.log, method, e.code, started, s, e.details);
-        if (!s.signal.aborted) call.destroy(Object.assign(new Error(e.details), e));
+        // emit('error'), not destroy(): grpc-js sends the status from its 'error' handler; a
+        // destroyed stream never sends it and the client waits until its deadline.
+        if (!s.signal.aborted) call.emit('error', Object.assign(new Error(e.details), e));
       }
     })();
   };
