@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench -name '*.ts' -not -path 'src/gen/*' 2>/dev/null)
 
-.PHONY: all install generate build lint typecheck test run migrate bench breaking clean admin
+.PHONY: all install generate build lint typecheck test run migrate bench breaking clean admin verify rebuild provision
 
 all: build
 
@@ -44,6 +44,16 @@ run: build
 
 migrate: build
 	node dist/src/admin/cli.js migrate
+
+# Event store operations (README "Event store"): same environment as the service.
+verify: build
+	node dist/src/admin/cli.js verify
+
+rebuild: build
+	node dist/src/admin/cli.js rebuild
+
+provision: build
+	node dist/src/admin/cli.js provision
 
 bench: build
 	node dist/bench/run.js

@@ -41,7 +41,29 @@ export class DynamoReader {
     let start: Record<string, AttributeValue> | undefined;
     do {
       if (signal?.aborted) return;
-      const out = await this.client.send(
+      const out = await this.query(range, remaining, start, signal);
+      this.stats.pages++;
+      const items = out.Items ?? [];
+      this.stats.items += items.length;
+      for (const item of items) {
+        if (signal?.aborted) return;
+        yield fromItem(item);
+        if (--remaining <= 0) return;
+      }
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+  }
+
+  /**
+   * One Query page. The SDK leaves a listener on the abort signal it is given, so each page
+   * gets its own short-lived signal tied to the caller's.
+   */
+  private async query(range: StreamRange, remaining: number, start: Record<string, AttributeValue> | undefined, signal?: AbortSignal) {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      return await this.client.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: '#s = :s and #v between :lo and :hi',
@@ -56,17 +78,10 @@ export class DynamoReader {
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
-        signal ? { abortSignal: signal } : {},
+        { abortSignal: controller.signal },
       );
-      this.stats.pages++;
-      const items = out.Items ?? [];
-      this.stats.items += items.length;
-      for (const item of items) {
-        if (signal?.aborted) return;
-        yield fromItem(item);
-        if (--remaining <= 0) return;
-      }
-      start = out.LastEvaluatedKey;
-    } while (start !== undefined);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
   }
 }

@@ -3,8 +3,8 @@ import { createDynamoClient, fromItem } from '../../src/events/dynamo-appender.j
 import type { EventEnvelope } from '../../src/events/types.js';
 import { dynamoEndpoint } from './stack.js';
 
-export function testDynamoClient() {
-  return createDynamoClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', table: 'unused' });
+export function testDynamoClient(endpoint = dynamoEndpoint()) {
+  return createDynamoClient({ endpoint, region: 'us-east-1', table: 'unused' });
 }
 
 /** Every event of one stream in DynamoDB, in version order. */
