@@ -44,14 +44,15 @@ function scope(
   deps: EdgeDeps,
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
   alsoAbortOn?: AbortSignal,
-): CallScope {
+): CallScope & { release(): void } {
   const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
-  if (alsoAbortOn !== undefined) {
-    if (alsoAbortOn.aborted) controller.abort();
-    else alsoAbortOn.addEventListener('abort', () => controller.abort(), { once: true });
-  }
+  const abort = () => controller.abort();
+  call.on('cancelled', abort);
+  if (alsoAbortOn?.aborted) controller.abort();
+  alsoAbortOn?.addEventListener('abort', abort, { once: true });
   return {
+    /** Unhooks the call from the server-wide signal once it is over. */
+    release: () => alsoAbortOn?.removeEventListener('abort', abort),
     em: deps.orm.em.fork(),
     ctx: { correlationId: correlationId(call.metadata) },
     metadata: call.metadata,
@@ -142,6 +143,8 @@ export function serverStream<Req, Res>(
         if (s.signal.aborted && !clientGone) return shuttingDown();
         if (clientGone) return logCall(deps.log, method, status.CANCELLED, started, s);
         fail(toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId })));
+      } finally {
+        s.release();
       }
     })();
   };
