@@ -27,8 +27,8 @@ export async function readStream(table: string, streamId: string): Promise<Event
 }
 
 /** Every event in the table (small test tables only). */
-export async function scanAll(table: string): Promise<EventEnvelope[]> {
-  const client = testDynamoClient();
+export async function scanAll(table: string, endpoint?: string): Promise<EventEnvelope[]> {
+  const client = testDynamoClient(endpoint);
   const events: EventEnvelope[] = [];
   try {
     let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;

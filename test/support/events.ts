@@ -67,3 +67,15 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms = 15_0
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+import { HealthClient, HealthCheckResponse_ServingStatus } from '../../src/gen/grpc/health/v1/health.js';
+
+/** The health status of one service name ('' = the whole server). */
+export function healthOf(address: string, service: string): Promise<HealthCheckResponse_ServingStatus> {
+  const client = new HealthClient(address, credentials.createInsecure());
+  return new Promise<HealthCheckResponse_ServingStatus>((resolve, reject) =>
+    client.check({ service }, new Metadata(), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : resolve(res.status))),
+  ).finally(() => client.close());
+}
+
+export { HealthCheckResponse_ServingStatus as ServingStatus };
