@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench -name '*.ts' -not -path 'src/gen/*' 2>/dev/null)
 
-.PHONY: all install generate build lint typecheck test run migrate bench breaking clean admin verify rebuild provision
+.PHONY: all install generate build lint typecheck test run migrate bench breaking clean admin verify rebuild provision bench-stream
 
 all: build
 
@@ -57,6 +57,10 @@ provision: build
 
 bench: build
 	node dist/bench/run.js
+
+# StreamEvents to a slow client: read-ahead and heap stay flat (README "Event store").
+bench-stream: build
+	node --expose-gc dist/bench/stream-backpressure.js
 
 clean:
 	rm -rf dist src/gen

@@ -19,6 +19,9 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
   };
 }
 
+/** How long a failing snapshot is retried before the relay gives it up. */
+const SNAPSHOT_RETRY_MS = 5 * 60_000;
+
 export interface Backlog {
   /** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
   readonly count: number;
@@ -132,8 +135,15 @@ export class OutboxRelay {
       try {
         await snapshotter.take(r.streamId, r.version);
       } catch (err) {
-        ids.delete(r.eventId);
-        this.log.debug({ err: (err as Error).message, streamId: r.streamId, version: r.version }, 'snapshot postponed');
+        const context = { err: (err as Error).message, streamId: r.streamId, version: r.version };
+        if (Date.now() - r.occurredAt.getTime() < SNAPSHOT_RETRY_MS) {
+          ids.delete(r.eventId);
+          this.log.debug(context, 'snapshot postponed');
+        } else {
+          // Still failing long after: the stream itself is broken (verify will name it).
+          // Replay works without this snapshot, from an older one; stop holding the event.
+          this.log.error(context, 'snapshot given up');
+        }
       }
     }
     return doneIds.filter((id) => ids.has(id));

@@ -30,6 +30,11 @@ describe('global feed retention and shutdown (e2e)', () => {
       const fromZero = new Subscription(events, {});
       expect((await fromZero.failure()).code).to.equal(status.OUT_OF_RANGE);
 
+      const future = new Subscription(events, { start: { $case: 'afterPosition', value: 1000n } });
+      const ahead = await future.failure();
+      expect(ahead.code).to.equal(status.OUT_OF_RANGE);
+      expect(ahead.details).to.contain('beyond the newest position 6');
+
       const exact = new Subscription(events, { start: { $case: 'afterPosition', value: 4n } });
       const oldest = new Subscription(events, { start: { $case: 'fromOldest', value: true } });
       for (const s of [exact, oldest]) {

@@ -95,6 +95,13 @@ export class FeedReader {
         cursor = initial.prunedThrough;
         break;
       case 'after':
+        if (o.start.position > initial.lastPosition) {
+          throw new DomainError(
+            'STALE_POSITION',
+            `after_position: ${o.start.position} is beyond the newest position ${initial.lastPosition} of this feed (was the database rebuilt?)`,
+            { field: 'after_position', newestPosition: initial.lastPosition },
+          );
+        }
         cursor = o.start.position;
         break;
       default: {
