@@ -5,7 +5,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install generate build client lint typecheck test run migrate bench breaking clean admin
+.PHONY: all install generate build client lint typecheck test run migrate bench breaking clean admin verify rebuild provision bench-stream
 
 all: build
 
@@ -55,8 +55,22 @@ run: build
 migrate: build
 	node dist/src/admin/cli.js migrate
 
+# Event store operations (README "Event store"): same environment as the service.
+verify: build
+	node dist/src/admin/cli.js verify
+
+rebuild: build
+	node dist/src/admin/cli.js rebuild
+
+provision: build
+	node dist/src/admin/cli.js provision
+
 bench: build
 	node dist/bench/run.js
+
+# StreamEvents to a slow client: read-ahead and heap stay flat (README "Event store").
+bench-stream: build
+	node --expose-gc dist/bench/stream-backpressure.js
 
 clean:
 	rm -rf dist src/gen clients/dist clients/src/gen

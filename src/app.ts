@@ -7,9 +7,18 @@ import type { Config } from './config.js';
 import { EmbeddedDynamo } from './embedded/dynamodb.js';
 import { EmbeddedPostgres } from './embedded/postgres.js';
 import { createDynamoClient, DynamoAppender } from './events/dynamo-appender.js';
+import { DynamoReader } from './events/dynamo-reader.js';
+import { FeedListener } from './events/feed/listener.js';
+import { FeedPruner } from './events/feed/pruner.js';
+import { FeedSequencer } from './events/feed/sequencer.js';
+import { FeedSignal } from './events/feed/signal.js';
+import { FeedReader } from './events/feed/subscription.js';
+import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
-import { startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { CachedReads } from './inventory/cached-reads.js';
+import { Snapshotter } from './events/snapshotter.js';
+import { SnapshotStore } from './events/snapshots.js';
+import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { ItemService } from './inventory/items.js';
 import { WarehouseService } from './inventory/warehouses.js';
 import type { Logger } from './log.js';
@@ -26,6 +35,14 @@ export interface App {
   readonly cache: ReadCache;
   /** The cache's LISTEN connection; undefined when the cache is off. */
   readonly cacheListener: InvalidationListener | undefined;
+  /** The event store's read side and the global feed (exposed for tests and tools). */
+  readonly events: {
+    readonly reader: DynamoReader;
+    readonly snapshots: SnapshotStore;
+    readonly sequencer: FeedSequencer;
+    readonly pruner: FeedPruner;
+    readonly feed: FeedReader;
+  };
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -72,12 +89,21 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
     await appender.ensureTable();
 
+    const clock = options.clock ?? (() => new Date());
     const uow = new UnitOfWork({
-      clock: options.clock ?? (() => new Date()),
+      clock,
       newId: options.newId ?? randomUUID,
       onListenerError: (err) => log.error({ err: (err as Error).message }, 'commit listener failed'),
     });
-    const relay = new OutboxRelay(orm, appender, log, config.relay);
+    const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize);
+    const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
+    const snapshotter = new Snapshotter(
+      new DynamoReader(dynamoClient, config.dynamodb.table, 100),
+      snapshots,
+      { every: config.events.snapshotEvery, retentionDays: config.events.retentionDays },
+      clock,
+    );
+    const relay = new OutboxRelay(orm, appender, log, config.relay, snapshotter);
     uow.onCommit(relay.committed);
     // The read cache: this instance's own commits invalidate at once (before the call
     // returns); every instance's commits arrive through LISTEN/NOTIFY.
@@ -111,14 +137,46 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     cleanups.push(() => relay.stop(Math.max(1000, config.shutdownTimeoutMs / 2)));
     void relay.sweep(); // whatever a previous run left behind
 
+    // The global feed: positions after commit, LISTEN/NOTIFY to wake subscriptions, pruning.
+    const signal = new FeedSignal();
+    const sequencer = new FeedSequencer(orm, log, { batchSize: config.feed.batchSize, pollMs: config.feed.pollMs }, (last) =>
+      signal.advance(last),
+    );
+    uow.onCommit((rows) => {
+      if (rows.length > 0) sequencer.kick();
+    });
+    sequencer.start();
+    cleanups.push(() => sequencer.stop());
+    const listener = new FeedListener(databaseUrl, signal, log);
+    await listener.start();
+    cleanups.push(() => listener.stop());
+    const pruner = new FeedPruner(orm, log, {
+      retentionHours: config.feed.retentionHours,
+      intervalMs: config.feed.pruneIntervalMs,
+      batchSize: 1000,
+    });
+    pruner.start();
+    cleanups.push(() => pruner.stop());
+    const feed = new FeedReader(orm, signal, { pageSize: 200, pollMs: config.feed.pollMs });
+
     const warehouses = new WarehouseService(uow);
     const items = new ItemService(uow);
+    const closing = new AbortController();
     const grpc = await startGrpcServer(
-      { orm, log },
+      { orm, log, closing: closing.signal },
       { warehouses, items, reads: new CachedReads(cache, items, warehouses) },
       config.grpc,
+      new EventQueries(reader, feed),
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
+    // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.
+    cleanups.push(async () => {
+      closing.abort();
+      signal.wakeAll();
+    });
+    relay.onBacklog((b) =>
+      grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
+    );
     grpc.setServing(true);
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
 
@@ -132,6 +190,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       grpc,
       cache,
       cacheListener,
+      events: { reader, snapshots, sequencer, pruner, feed },
       stop: () => {
         stopping ??= (async () => {
           grpc.setServing(false);

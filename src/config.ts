@@ -25,7 +25,23 @@ export interface Config {
     readonly region: string;
     readonly table: string;
   };
-  readonly relay: { readonly intervalMs: number; readonly batchSize: number };
+  readonly relay: { readonly intervalMs: number; readonly batchSize: number; readonly healthMaxAgeMs: number };
+  readonly events: {
+    /** Write a snapshot of a stream after every N-th event; 0 turns snapshots off. */
+    readonly snapshotEvery: number;
+    /** Events covered by a snapshot expire this many days later (DynamoDB TTL); 0 = never. */
+    readonly retentionDays: number;
+    /** Events per DynamoDB Query page when streaming a stream to a client. */
+    readonly streamPageSize: number;
+  };
+  readonly feed: {
+    /** Appended rows of the global feed are kept this long, then pruned. */
+    readonly retentionHours: number;
+    /** Polling fallback of the sequencer and of subscriptions (LISTEN/NOTIFY wakes them sooner). */
+    readonly pollMs: number;
+    readonly pruneIntervalMs: number;
+    readonly batchSize: number;
+  };
   readonly cache: {
     /** 0 turns the read cache off. */
     readonly maxEntries: number;
@@ -81,6 +97,14 @@ const schema = z.object({
   CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
   CACHE_HEARTBEAT_MS: int(100, 600_000).default(5_000),
   CACHE_STATS_INTERVAL_MS: int(0, 86_400_000).default(60_000),
+  RELAY_HEALTH_MAX_AGE_MS: int(1000, 86_400_000).default(60_000),
+  SNAPSHOT_EVERY: int(0, 1_000_000).default(100),
+  EVENT_RETENTION_DAYS: int(0, 36_500).default(0),
+  STREAM_PAGE_SIZE: int(1, 1000).default(100),
+  FEED_RETENTION_HOURS: int(1, 87_600).default(168),
+  FEED_POLL_MS: int(10, 600_000).default(1000),
+  FEED_PRUNE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
+  FEED_BATCH_SIZE: int(1, 10_000).default(500),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
 });
@@ -122,7 +146,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       region: e.AWS_REGION,
       table: e.EVENTS_TABLE,
     },
-    relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE },
+    relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE, healthMaxAgeMs: e.RELAY_HEALTH_MAX_AGE_MS },
+    events: { snapshotEvery: e.SNAPSHOT_EVERY, retentionDays: e.EVENT_RETENTION_DAYS, streamPageSize: e.STREAM_PAGE_SIZE },
+    feed: {
+      retentionHours: e.FEED_RETENTION_HOURS,
+      pollMs: e.FEED_POLL_MS,
+      pruneIntervalMs: e.FEED_PRUNE_INTERVAL_MS,
+      batchSize: e.FEED_BATCH_SIZE,
+    },
     cache: {
       maxEntries: e.CACHE_MAX_ENTRIES,
       ttlMs: e.CACHE_TTL_MS,

@@ -1,19 +1,71 @@
 import { loadConfig } from '../config.js';
+import { provisionTable } from '../events/provision.js';
+import { NotEmptyError, rebuildFromEventStore } from '../events/replay/rebuild.js';
+import { verifyEventStore } from '../events/replay/verify.js';
 import { createLogger } from '../log.js';
-import { withDatabase } from './database.js';
 import { migrate } from '../persistence/orm.js';
+import { withDatabase } from './database.js';
+import { withEventStore, withSession } from './event-store.js';
 
 /**
  * Operator commands: `npm run admin -- <command>`.
- *   migrate   apply pending migrations (the service also does this at start-up)
+ *   migrate    apply pending migrations (the service also does this at start-up)
+ *   verify     replay every stream from DynamoDB and compare with PostgreSQL; exit 1 on any difference
+ *   rebuild    reconstruct PostgreSQL from DynamoDB into an empty database; exit 1 on problems
+ *   provision  create/configure the event table: on-demand capacity, TTL, point-in-time recovery
+ * Reports go to stdout as plain lines; logs (JSON) to stdout at LOG_LEVEL (default warn here).
  */
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const setup = () => {
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  return { config, log: createLogger(config.logLevel) };
+};
+
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   migrate: async () => {
-    const config = loadConfig();
-    const log = createLogger(config.logLevel);
+    const { config, log } = setup();
     return withDatabase(config, log, async (orm) => {
       const applied = await migrate(orm);
-      log.info({ migrations: applied }, applied.length ? 'applied migrations' : 'database is up to date');
+      print(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database is up to date');
+      return 0;
+    });
+  },
+  verify: async () => {
+    const { config, log } = setup();
+    return withDatabase(config, log, (_orm, url) =>
+      withEventStore(config, log, (dynamo) =>
+        withSession(url, async (sql) => {
+          const result = await verifyEventStore({ dynamo, table: config.dynamodb.table, sql, print });
+          return result.differences === 0 ? 0 : 1;
+        }),
+      ),
+    );
+  },
+  rebuild: async () => {
+    const { config, log } = setup();
+    return withDatabase(config, log, async (orm, url) => {
+      const applied = await migrate(orm);
+      if (applied.length > 0) print(`applied migrations: ${applied.join(', ')}`);
+      return withEventStore(config, log, (dynamo) =>
+        withSession(url, async (sql) => {
+          try {
+            const result = await rebuildFromEventStore({ dynamo, table: config.dynamodb.table, sql, print });
+            return result.problems === 0 ? 0 : 1;
+          } catch (err) {
+            if (!(err instanceof NotEmptyError)) throw err;
+            print(err.message);
+            return 2;
+          }
+        }),
+      );
+    });
+  },
+  provision: async () => {
+    const { config, log } = setup();
+    return withEventStore(config, log, async (dynamo) => {
+      const skipped = await provisionTable(dynamo, config.dynamodb.table, print);
+      print(skipped === 0 ? 'provision: done' : `provision: done; ${skipped} step(s) not supported by this endpoint were skipped`);
       return 0;
     });
   },

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { openOrm } from '../persistence/orm.js';
 
 /** Opens the configured database (starting the embedded one when DATABASE_URL is unset). */
-export async function withDatabase<T>(config: Config, log: Logger, work: (orm: MikroORM) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Config, log: Logger, work: (orm: MikroORM, url: string) => Promise<T>): Promise<T> {
   let pg: EmbeddedPostgres | undefined;
   let url = config.database.url;
   if (url === undefined) {
@@ -17,7 +17,7 @@ export async function withDatabase<T>(config: Config, log: Logger, work: (orm: M
   try {
     const orm = await openOrm({ ...config.database, url }, log);
     try {
-      return await work(orm);
+      return await work(orm, url);
     } finally {
       await orm.close();
     }

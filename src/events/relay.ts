@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../persistence/entities/outbox-event.entity.js';
 import type { Logger } from '../log.js';
 import type { DynamoAppender } from './dynamo-appender.js';
+import type { Snapshotter } from './snapshotter.js';
 import type { EventEnvelope } from './types.js';
 
 export function toEnvelope(row: OutboxEvent): EventEnvelope {
@@ -17,6 +18,9 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
     position: row.position ?? undefined,
   };
 }
+
+/** How long a failing snapshot is retried before the relay gives it up. */
+const SNAPSHOT_RETRY_MS = 5 * 60_000;
 
 export interface Backlog {
   /** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
@@ -42,12 +46,20 @@ export class OutboxRelay {
   private stopped = false;
   private lastBacklogLog = 0;
 
+  private readonly backlogListeners: Array<(b: Backlog) => void> = [];
+
   constructor(
     private readonly orm: MikroORM,
     private readonly appender: DynamoAppender,
     private readonly log: Logger,
     private readonly options: { intervalMs: number; batchSize: number },
+    private readonly snapshotter?: Snapshotter,
   ) {}
+
+  /** Called with the backlog after every sweep (the service's health follows it). */
+  onBacklog(listener: (b: Backlog) => void): void {
+    this.backlogListeners.push(listener);
+  }
 
   start(): void {
     this.stopped = false;
@@ -87,7 +99,9 @@ export class OutboxRelay {
   }
 
   private async appendAndMark(rows: readonly OutboxEvent[]): Promise<number> {
-    const { done, failed } = await this.appender.appendAll(rows.map(toEnvelope));
+    const appended = await this.appender.appendAll(rows.map(toEnvelope));
+    const { failed } = appended;
+    const done = await this.snapshotDue(rows, appended.done);
     if (done.length > 0) {
       const ids = new Set(done);
       const appendedIds = rows.filter((r) => ids.has(r.eventId)).map((r) => r.id);
@@ -105,6 +119,34 @@ export class OutboxRelay {
     }
     if (failed > 0) this.log.warn({ failed, appended: done.length }, 'event append failed; the relay will retry');
     return done.length;
+  }
+
+  /**
+   * Takes the snapshots due after these appends. An event whose snapshot could not be
+   * taken (an earlier event of its stream is still in flight, DynamoDB failed) stays
+   * unmarked, so the sweep appends it again (harmlessly) and retries the snapshot.
+   */
+  private async snapshotDue(rows: readonly OutboxEvent[], doneIds: string[]): Promise<string[]> {
+    const snapshotter = this.snapshotter;
+    if (snapshotter === undefined) return doneIds;
+    const ids = new Set(doneIds);
+    const due = rows.filter((r) => ids.has(r.eventId) && snapshotter.due(toEnvelope(r)));
+    for (const r of due) {
+      try {
+        await snapshotter.take(r.streamId, r.version);
+      } catch (err) {
+        const context = { err: (err as Error).message, streamId: r.streamId, version: r.version };
+        if (Date.now() - r.occurredAt.getTime() < SNAPSHOT_RETRY_MS) {
+          ids.delete(r.eventId);
+          this.log.debug(context, 'snapshot postponed');
+        } else {
+          // Still failing long after: the stream itself is broken (verify will name it).
+          // Replay works without this snapshot, from an older one; stop holding the event.
+          this.log.error(context, 'snapshot given up');
+        }
+      }
+    }
+    return doneIds.filter((id) => ids.has(id));
   }
 
   /** One pass over the outbox backlog. Resolves when the pass is over. */
@@ -144,6 +186,7 @@ export class OutboxRelay {
 
   private async logBacklog(): Promise<void> {
     const backlog = await this.backlog();
+    for (const listener of this.backlogListeners) listener(backlog);
     const now = Date.now();
     // Say it when there is a backlog, and otherwise once a minute.
     if (backlog.count > 0 || now - this.lastBacklogLog > 60_000) {

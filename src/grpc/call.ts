@@ -6,6 +6,7 @@ import {
   type handleUnaryCall,
   type ServerUnaryCall,
   type ServerWritableStream,
+  type ServiceError,
 } from '@grpc/grpc-js';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
@@ -17,13 +18,18 @@ export interface CallScope {
   readonly em: EntityManager;
   readonly ctx: CallContext;
   readonly metadata: Metadata;
-  /** Aborted when the client cancels or the deadline passes. */
+  /** Aborted when the client cancels or the deadline passes (streams: also at server shutdown). */
   readonly signal: AbortSignal;
 }
 
 export interface EdgeDeps {
   readonly orm: MikroORM;
   readonly log: Logger;
+  /**
+   * Aborted when the server begins to shut down: open streams end with UNAVAILABLE so
+   * clients reconnect (to another instance, or to this one once it is back).
+   */
+  readonly closing?: AbortSignal;
 }
 
 const CORRELATION_HEADER = 'x-correlation-id';
@@ -34,10 +40,17 @@ function correlationId(metadata: Metadata): string {
   return randomUUID();
 }
 
-function scope(deps: EdgeDeps, call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallScope {
+function scope(
+  deps: EdgeDeps,
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  alsoAbortOn?: AbortSignal,
+): CallScope & { release(): void } {
   let em: EntityManager | undefined;
   let controller: AbortController | undefined;
+  const abort = () => controller?.abort();
   return {
+    /** Unhooks the call from the server-wide signal once it is over. */
+    release: () => alsoAbortOn?.removeEventListener('abort', abort),
     // Forked on first use: a call answered from the read cache never pays for a fork.
     get em() {
       return (em ??= deps.orm.em.fork());
@@ -48,8 +61,11 @@ function scope(deps: EdgeDeps, call: ServerUnaryCall<unknown, unknown> | ServerW
     get signal() {
       if (controller === undefined) {
         const c = (controller = new AbortController());
-        if (call.cancelled) c.abort();
-        else call.on('cancelled', () => c.abort());
+        if (call.cancelled || alsoAbortOn?.aborted) c.abort();
+        else {
+          call.on('cancelled', abort);
+          alsoAbortOn?.addEventListener('abort', abort, { once: true });
+        }
       }
       return controller.signal;
     },
@@ -91,8 +107,9 @@ export function unary<Req, Res>(
 
 /**
  * Wraps a server-streaming handler written as an async generator. Writes respect
- * backpressure (the generator waits while the transport buffer is full) and the generator
- * is stopped when the client cancels.
+ * backpressure (the generator is not asked for the next message while the transport
+ * buffer is full) and the generator is stopped when the client cancels. When the server
+ * shuts down, the handler's signal aborts and the call ends with UNAVAILABLE.
  */
 export function serverStream<Req, Res>(
   deps: EdgeDeps,
@@ -101,8 +118,18 @@ export function serverStream<Req, Res>(
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const started = process.hrtime.bigint();
-    const s = scope(deps, call as ServerWritableStream<unknown, unknown>);
+    let clientGone = false;
+    call.on('cancelled', () => (clientGone = true));
+    const s = scope(deps, call as ServerWritableStream<unknown, unknown>, deps.closing);
+    // Hook cancellation and shutdown now: a stream may wait a long time for its first message.
+    void s.signal;
     call.sendMetadata(headers(s));
+    const fail = (e: Partial<ServiceError> & { code: status; details: string }) => {
+      logCall(deps.log, method, e.code, started, s, e.details);
+      if (!clientGone) call.emit('error', Object.assign(new Error(e.details), e));
+    };
+    const shuttingDown = () =>
+      fail({ code: status.UNAVAILABLE, details: 'the server is shutting down; reconnect (SubscribeEvents: resume after the last position you received)' });
     void (async () => {
       try {
         for await (const message of handler(call.request, s)) {
@@ -120,17 +147,18 @@ export function serverStream<Req, Res>(
           }
         }
         if (s.signal.aborted) {
-          logCall(deps.log, method, status.CANCELLED, started, s);
+          if (clientGone) logCall(deps.log, method, status.CANCELLED, started, s);
+          else shuttingDown();
           return;
         }
         logCall(deps.log, method, status.OK, started, s);
         call.end();
       } catch (err) {
-        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }));
-        logCall(deps.log, method, e.code, started, s, e.details);
-        // emit('error'), not destroy(): grpc-js sends the status from its 'error' handler; a
-        // destroyed stream never sends it and the client waits until its deadline.
-        if (!s.signal.aborted) call.emit('error', Object.assign(new Error(e.details), e));
+        if (s.signal.aborted && !clientGone) return shuttingDown();
+        if (clientGone) return logCall(deps.log, method, status.CANCELLED, started, s);
+        fail(toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId })));
+      } finally {
+        s.release();
       }
     })();
   };

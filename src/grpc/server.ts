@@ -1,16 +1,26 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { EventServiceService } from '../gen/inventory/v1/event_service.js';
 import { InventoryServiceService } from '../gen/inventory/v1/inventory_service.js';
+import type { EventQueries } from '../events/queries.js';
 import type { EdgeDeps } from './call.js';
+import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
 import { addReflection, ReflectionIndex } from './reflection.js';
 
 export const SERVICE_NAMES = {
   inventory: 'inventory.v1.InventoryService',
+  events: 'inventory.v1.EventService',
   health: 'grpc.health.v1.Health',
   reflectionV1: 'grpc.reflection.v1.ServerReflection',
   reflectionV1Alpha: 'grpc.reflection.v1alpha.ServerReflection',
 } as const;
+
+/**
+ * A health-only name (no such service): SERVING while the outbox relay keeps up,
+ * NOT_SERVING while its oldest unappended event is older than RELAY_HEALTH_MAX_AGE_MS.
+ */
+export const RELAY_HEALTH_NAME = 'inventory.v1.EventRelay';
 
 export interface GrpcServer {
   readonly server: Server;
@@ -26,6 +36,7 @@ export async function startGrpcServer(
   deps: EdgeDeps,
   useCases: InventoryUseCases,
   address: { host: string; port: number },
+  events?: EventQueries,
 ): Promise<GrpcServer> {
   const server = new Server({
     'grpc.keepalive_permit_without_calls': 1,
@@ -33,7 +44,14 @@ export async function startGrpcServer(
   });
   server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAMES.inventory]: 'NOT_SERVING' });
+  if (events !== undefined) server.addService(EventServiceService, eventServiceHandlers(deps, events) as UntypedServiceImplementation);
+
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    [SERVICE_NAMES.inventory]: 'NOT_SERVING',
+    [SERVICE_NAMES.events]: 'NOT_SERVING',
+    [RELAY_HEALTH_NAME]: 'SERVING',
+  });
   health.addToServer(server);
   addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
 
@@ -47,6 +65,7 @@ export async function startGrpcServer(
     const s = serving ? 'SERVING' : 'NOT_SERVING';
     health.setStatus('', s);
     health.setStatus(SERVICE_NAMES.inventory, s);
+    health.setStatus(SERVICE_NAMES.events, s);
   };
 
   return {

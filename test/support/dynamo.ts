@@ -3,8 +3,8 @@ import { createDynamoClient, fromItem } from '../../src/events/dynamo-appender.j
 import type { EventEnvelope } from '../../src/events/types.js';
 import { dynamoEndpoint } from './stack.js';
 
-export function testDynamoClient() {
-  return createDynamoClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', table: 'unused' });
+export function testDynamoClient(endpoint = dynamoEndpoint()) {
+  return createDynamoClient({ endpoint, region: 'us-east-1', table: 'unused' });
 }
 
 /** Every event of one stream in DynamoDB, in version order. */
@@ -27,8 +27,8 @@ export async function readStream(table: string, streamId: string): Promise<Event
 }
 
 /** Every event in the table (small test tables only). */
-export async function scanAll(table: string): Promise<EventEnvelope[]> {
-  const client = testDynamoClient();
+export async function scanAll(table: string, endpoint?: string): Promise<EventEnvelope[]> {
+  const client = testDynamoClient(endpoint);
   const events: EventEnvelope[] = [];
   try {
     let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;

@@ -37,6 +37,8 @@ export class OutboxEvent {
   @Property({ type: 'datetime', columnType: 'timestamptz' })
   occurredAt: Date;
 
+  // The sequencer's work list: committed rows still waiting for a position.
+  @Index({ name: 'event_outbox_unsequenced_idx', expression: 'create index "event_outbox_unsequenced_idx" on "event_outbox" ("id") where "position" is null' })
   @Property({ type: new BigIntType('number'), nullable: true, unique: 'event_outbox_position_unique' })
   position: number | null = null;
 

@@ -1,0 +1,64 @@
+import { domainEventOf } from '../streams.js';
+import { streamIds, type AllocationLineData, type EventEnvelope } from '../types.js';
+import { mustBeFirst, mustExist, ReplayError, reviveObject, stamp, type Projection, type Versioned } from './projection.js';
+
+export type AllocationStatusName = 'ALLOCATED' | 'RELEASED' | 'FULFILLED' | 'EXPIRED';
+
+/** An allocation as its `allocation#<id>` stream tells it. */
+export interface AllocationReplay extends Versioned {
+  allocationId: string;
+  status: AllocationStatusName;
+  lines: AllocationLineData[];
+  /** ISO time, or null for no expiry. */
+  expireTime: string | null;
+}
+
+function close(state: AllocationReplay | undefined, e: EventEnvelope, to: AllocationStatusName): AllocationReplay {
+  const s = mustExist(state, e);
+  // Only ALLOCATED holds stock; every other status is final.
+  if (s.status !== 'ALLOCATED') {
+    throw new ReplayError(e.streamId, `${e.type} at version ${e.version} but the allocation is ${s.status}`);
+  }
+  return { ...s, status: to, ...stamp(s, e) };
+}
+
+export const allocationProjection: Projection<AllocationReplay> = {
+  kind: 'allocation',
+  apply(state, e) {
+    const ev = domainEventOf(e);
+    switch (ev.type) {
+      case 'AllocationCreated':
+        mustBeFirst(state, e);
+        return {
+          allocationId: ev.data.allocationId,
+          status: 'ALLOCATED',
+          lines: ev.data.lines.map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: l.quantity })),
+          expireTime: ev.data.expireTime,
+          ...stamp(state, e),
+        };
+      case 'AllocationReleased':
+        return close(state, e, 'RELEASED');
+      case 'AllocationFulfilled':
+        return close(state, e, 'FULFILLED');
+      case 'AllocationExpired':
+        return close(state, e, 'EXPIRED');
+      case 'WarehouseCreated':
+      case 'WarehouseUpdated':
+      case 'ItemCreated':
+      case 'StockReceived':
+      case 'StockAdjusted':
+      case 'StockTransferredOut':
+      case 'StockTransferredIn':
+      case 'StockAllocated':
+      case 'StockReleased':
+      case 'StockFulfilled':
+        throw new ReplayError(e.streamId, `${e.type} does not belong to an allocation stream`);
+      default: {
+        const never: never = ev;
+        throw new ReplayError(e.streamId, `unknown event ${JSON.stringify(never)}`);
+      }
+    }
+  },
+  streamIdOf: (s) => streamIds.allocation(s.allocationId),
+  revive: (json, streamId) => reviveObject<AllocationReplay>(json, streamId, ['allocationId', 'status', 'lines', 'expireTime']),
+};

@@ -1,0 +1,78 @@
+import { invalid } from '../inventory/errors.js';
+import { SKU, WAREHOUSE_CODE } from '../inventory/validation.js';
+import type { DomainEvent, EventEnvelope, EventType } from './types.js';
+
+/**
+ * Stream ids, parsed. The scheme (see types.ts) is `<kind>#<key parts>`; the kind picks
+ * the projection that replays the stream.
+ */
+export type StreamKind = 'warehouse' | 'item' | 'stock' | 'allocation';
+
+export type StreamRef =
+  | { kind: 'warehouse'; code: string }
+  | { kind: 'item'; sku: string }
+  | { kind: 'stock'; sku: string; warehouseCode: string }
+  | { kind: 'allocation'; allocationId: string };
+
+const ALLOCATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Parses a stream id; undefined when it does not follow the scheme. */
+export function parseStreamId(id: string): StreamRef | undefined {
+  const parts = id.split('#');
+  const [kind, a, b] = parts;
+  switch (kind) {
+    case 'warehouse':
+      return parts.length === 2 && a !== undefined && WAREHOUSE_CODE.test(a) ? { kind, code: a } : undefined;
+    case 'item':
+      return parts.length === 2 && a !== undefined && SKU.test(a) ? { kind, sku: a } : undefined;
+    case 'stock':
+      return parts.length === 3 && a !== undefined && b !== undefined && SKU.test(a) && WAREHOUSE_CODE.test(b)
+        ? { kind, sku: a, warehouseCode: b }
+        : undefined;
+    case 'allocation':
+      return parts.length === 2 && a !== undefined && ALLOCATION_ID.test(a) ? { kind, allocationId: a } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Validates a stream id from a request (INVALID_ARGUMENT naming `field`). */
+export function requireStreamId(field: string, id: string): StreamRef {
+  if (id === '') throw invalid(field, 'is required');
+  const ref = parseStreamId(id);
+  if (ref === undefined) {
+    throw invalid(
+      field,
+      `must be warehouse#<code>, item#<sku>, stock#<sku>#<warehouse_code> or allocation#<allocation_id>; got ${JSON.stringify(id.slice(0, 120))}`,
+    );
+  }
+  return ref;
+}
+
+/** Every event type of the catalog, checked against it by the compiler. */
+const TYPES: Record<EventType, StreamKind> = {
+  WarehouseCreated: 'warehouse',
+  WarehouseUpdated: 'warehouse',
+  ItemCreated: 'item',
+  StockReceived: 'stock',
+  StockAdjusted: 'stock',
+  StockTransferredOut: 'stock',
+  StockTransferredIn: 'stock',
+  StockAllocated: 'stock',
+  StockReleased: 'stock',
+  StockFulfilled: 'stock',
+  AllocationCreated: 'allocation',
+  AllocationReleased: 'allocation',
+  AllocationFulfilled: 'allocation',
+  AllocationExpired: 'allocation',
+};
+
+export const EVENT_TYPES = Object.keys(TYPES) as EventType[];
+
+export const isEventType = (t: string): t is EventType => Object.hasOwn(TYPES, t);
+
+/** The kind of stream an event type belongs to. */
+export const streamKindOf = (t: EventType): StreamKind => TYPES[t];
+
+/** The envelope's payload as the catalog's discriminated union. */
+export const domainEventOf = (e: EventEnvelope): DomainEvent => ({ type: e.type, data: e.data }) as DomainEvent;

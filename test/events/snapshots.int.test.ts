@@ -1,0 +1,85 @@
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { expect } from 'chai';
+import { migrate, openOrm } from '../../src/persistence/orm.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { readStream, testDynamoClient } from '../support/dynamo.js';
+import { emptyDatabase } from '../support/stack.js';
+import { drained, expectClean, rebuild, verify } from '../support/replay.js';
+
+describe('snapshots and TTL (int)', () => {
+  let t: TestApp;
+  let dynamo: ReturnType<typeof testDynamoClient>;
+  const day = 86_400;
+  before(async () => {
+    dynamo = testDynamoClient();
+    t = await startTestApp({ SNAPSHOT_EVERY: '5', EVENT_RETENTION_DAYS: '7' });
+    await t.client.createWarehouse({ code: 'S1', name: 'Snap', region: 'eu', priority: 0 });
+    for (let p = 1; p <= 11; p++) await t.client.updateWarehouse({ code: 'S1', priority: p }); // versions 2..12
+    await t.client.createWarehouse({ code: 'S2', name: 'Small', region: 'eu', priority: 0 });
+    await drained(t.app);
+  });
+  after(async () => {
+    dynamo.destroy();
+    await t.stop();
+  });
+
+  const snapshotVersions = async (streamId: string) => {
+    const out = await dynamo.send(
+      new QueryCommand({
+        TableName: t.table,
+        KeyConditionExpression: 'streamId = :s',
+        ExpressionAttributeValues: { ':s': { S: `snapshot#${streamId}` } },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map((i) => ({ version: Number(i.version?.N), state: JSON.parse(i.state?.S ?? 'null') as Record<string, unknown> }));
+  };
+
+  it('writes a snapshot of the stream after every N-th event', async () => {
+    const snaps = await snapshotVersions('warehouse#S1');
+    expect(snaps.map((s) => s.version)).to.deep.equal([5, 10]);
+    expect(snaps[1]!.state).to.include({ code: 'S1', name: 'Snap', priority: 9, version: 10, active: true });
+    expect(await snapshotVersions('warehouse#S2')).to.deep.equal([]);
+  });
+
+  it('gives only the events a snapshot covers a TTL, of about the retention', async () => {
+    const events = await dynamo.send(
+      new QueryCommand({
+        TableName: t.table,
+        KeyConditionExpression: 'streamId = :s',
+        ExpressionAttributeValues: { ':s': { S: 'warehouse#S1' } },
+        ConsistentRead: true,
+      }),
+    );
+    const ttl = (events.Items ?? []).map((i) => (i.expiresAt?.N === undefined ? undefined : Number(i.expiresAt.N)));
+    const now = Math.floor(Date.now() / 1000);
+    for (const v of ttl.slice(0, 10)) expect(v).to.be.within(now + 7 * day - 120, now + 7 * day + 5);
+    expect(ttl.slice(10)).to.deep.equal([undefined, undefined]);
+  });
+
+  it('replays exactly from the newest snapshot once the events it covers are gone', async () => {
+    // What DynamoDB's TTL would do after the retention: delete versions 1..10.
+    for (let v = 1; v <= 10; v++) {
+      await dynamo.send(new DeleteItemCommand({ TableName: t.table, Key: { streamId: { S: 'warehouse#S1' }, version: { N: String(v) } } }));
+    }
+    expect((await readStream(t.table, 'warehouse#S1')).map((e) => e.version)).to.deep.equal([11, 12]);
+    expectClean(await verify(t.databaseUrl, t.table));
+
+    const url = await emptyDatabase();
+    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
+    try {
+      await migrate(orm);
+    } finally {
+      await orm.close();
+    }
+    const r = await rebuild(url, t.table);
+    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    expectClean(await verify(url, t.table));
+  });
+
+  it('and says so when a snapshot is lost together with the events it covered', async () => {
+    await dynamo.send(new DeleteItemCommand({ TableName: t.table, Key: { streamId: { S: 'snapshot#warehouse#S1' }, version: { N: '10' } } }));
+    const r = await verify(t.databaseUrl, t.table);
+    expect(r.sample).to.deep.equal(['warehouse#S1: version 6 is missing (next stored: 11)']);
+  });
+});
