@@ -48,6 +48,17 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
     log.warn({ err: describe(err) }, 'dependency unavailable');
     return { code: status.UNAVAILABLE, details: 'the database is unavailable; retry later' };
   }
+  const sqlState = (err as { code?: unknown }).code;
+  if (sqlState === '57014') {
+    // DATABASE_STATEMENT_TIMEOUT_MS cut the statement short; nothing was committed.
+    log.warn({ err: describe(err) }, 'statement timeout');
+    return { code: status.DEADLINE_EXCEEDED, details: 'the database statement timed out; nothing was changed' };
+  }
+  if (sqlState === '40001' || sqlState === '40P01') {
+    // Serialization failure or deadlock: the transaction rolled back and may be retried.
+    log.warn({ err: describe(err) }, 'transaction conflict');
+    return { code: status.ABORTED, details: 'the transaction conflicted with a concurrent one and was rolled back; retry' };
+  }
   log.error({ err: describe(err) }, 'unexpected failure');
   return { code: status.INTERNAL, details: 'internal error; see the service log' };
 }
