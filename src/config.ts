@@ -26,6 +26,8 @@ export interface Config {
     readonly table: string;
   };
   readonly relay: { readonly intervalMs: number; readonly batchSize: number };
+  readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
+  readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
 }
@@ -68,6 +70,11 @@ const schema = z.object({
     .default('inventory-events'),
   RELAY_INTERVAL_MS: int(10, 600_000).default(1000),
   RELAY_BATCH_SIZE: int(1, 10_000).default(200),
+  ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
+  ALLOCATION_BATCH_CONCURRENCY: int(1, 100).default(4),
+  EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
+  LEDGER_PARTITION_MONTHS_AHEAD: int(1, 120).default(3),
+  LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
 });
@@ -110,6 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       table: e.EVENTS_TABLE,
     },
     relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE },
+    allocation: {
+      batchMax: e.ALLOCATION_BATCH_MAX,
+      batchConcurrency: e.ALLOCATION_BATCH_CONCURRENCY,
+      expirySweepIntervalMs: e.EXPIRY_SWEEP_INTERVAL_MS,
+    },
+    ledger: {
+      partitionMonthsAhead: e.LEDGER_PARTITION_MONTHS_AHEAD,
+      partitionMaintenanceIntervalMs: e.LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS,
+    },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

@@ -1,6 +1,11 @@
+import { Allocation } from './allocation.entity.js';
+import { AllocationLine } from './allocation-line.entity.js';
+import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { Item } from './item.entity.js';
 import { OutboxEvent } from './outbox-event.entity.js';
+import { StockLevel } from './stock-level.entity.js';
+import { StockMovement } from './stock-movement.entity.js';
 import { Warehouse } from './warehouse.entity.js';
 
-export const entities = [Warehouse, Item, OutboxEvent] as const;
-export { Item, OutboxEvent, Warehouse };
+export const entities = [Warehouse, Item, OutboxEvent, StockLevel, StockMovement, Allocation, AllocationLine, IdempotencyRecord] as const;
+export { Allocation, AllocationLine, IdempotencyRecord, Item, OutboxEvent, StockLevel, StockMovement, Warehouse };

@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125000001Foundation } from './Migration20261125000001Foundation.js';
+import { Migration20261125000002Stock } from './Migration20261125000002Stock.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125000001Foundation', class: Migration20261125000001Foundation },
+  { name: 'Migration20261125000002Stock', class: Migration20261125000002Stock },
 ];
