@@ -53,12 +53,12 @@ const byPreference = (a: Candidate, b: Candidate): number =>
 
 export function placeAllocation(lines: readonly RequestedLine[], candidatesOf: (sku: string) => readonly Candidate[]): Placement {
   const remaining = new Map<string, number>();
+  const placed: PlacedLine[] = [];
   const left = (sku: string, c: Candidate): number => remaining.get(`${sku}#${c.warehouseCode}`) ?? c.available;
   const take = (sku: string, c: Candidate, quantity: number): void => {
     remaining.set(`${sku}#${c.warehouseCode}`, left(sku, c) - quantity);
     placed.push({ sku, warehouseCode: c.warehouseCode, quantity });
   };
-  const placed: PlacedLine[] = [];
 
   // 1. Lines that name their warehouse.
   for (const [lineIndex, line] of lines.entries()) {

@@ -293,8 +293,9 @@ export class AllocationService {
     }
     await changes.commit(tx);
     const byId = new Map(created.map((a) => [a.allocationId, a]));
+    const correlationOf = new Map(commands.map((c) => [c.allocationId, c.ctx.correlationId]));
     for (const a of created) {
-      const correlationId = commands.find((c) => c.allocationId === a.allocationId)!.ctx.correlationId;
+      const correlationId = correlationOf.get(a.allocationId);
       tx.record(
         streamIds.allocation(a.allocationId),
         1,

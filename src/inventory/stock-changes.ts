@@ -31,7 +31,7 @@ interface Entry {
 export class StockChanges {
   private readonly current = new Map<string, StockLevelState>();
   private readonly initialVersion = new Map<string, number>();
-  private entries: Entry[] = [];
+  private readonly entries: Entry[] = [];
 
   constructor(levels: Iterable<StockLevelState>) {
     for (const l of levels) {
@@ -46,10 +46,6 @@ export class StockChanges {
     const level = this.current.get(levelKey(sku, warehouseCode));
     if (level === undefined) throw new Error(`stock level ${levelKey(sku, warehouseCode)} was not locked`);
     return level;
-  }
-
-  has(sku: string, warehouseCode: string): boolean {
-    return this.current.has(levelKey(sku, warehouseCode));
   }
 
   /** Applies one change (or throws a DomainError and changes nothing). */
@@ -81,20 +77,6 @@ export class StockChanges {
       },
     });
     return next;
-  }
-
-  /** Marks the current state; `undo` returns to it (a batch member that failed halfway). */
-  mark(): () => void {
-    const entries = this.entries.length;
-    const levels = new Map(this.current);
-    return () => {
-      this.entries = this.entries.slice(0, entries);
-      for (const [k, v] of levels) this.current.set(k, v);
-    };
-  }
-
-  get size(): number {
-    return this.entries.length;
   }
 
   /** Writes the changed levels and the ledger, then records one event per change. */

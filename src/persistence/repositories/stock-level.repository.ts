@@ -77,9 +77,11 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
    */
   async lockForAllocation(skus: readonly string[], keys: readonly LevelKey[]): Promise<Map<string, LockedLevel>> {
     const [ks, kc] = unzip(keys);
+    const allSkus = [...new Set([...skus, ...ks])];
+    // The first condition lets PostgreSQL use the primary key; without it the OR makes a sequential scan.
     return this.lockWhere(
-      `(s.sku = any(?::text[]) or (s.sku, s.warehouse_code) in (select * from unnest(?::text[], ?::text[])))`,
-      [skus, ks, kc],
+      `s.sku = any(?::text[]) and (s.sku = any(?::text[]) or (s.sku, s.warehouse_code) in (select * from unnest(?::text[], ?::text[])))`,
+      [allSkus, skus, ks, kc],
     );
   }
 
