@@ -5,7 +5,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install generate build client lint typecheck test run migrate bench breaking clean admin verify rebuild provision bench-stream
+.PHONY: all install generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream breaking clean admin verify rebuild provision
 
 all: build
 
@@ -65,8 +65,14 @@ rebuild: build
 provision: build
 	node dist/src/admin/cli.js provision
 
-bench: build
-	node dist/bench/run.js
+# Benchmarks, run by hand; each prints ratios measured in one run (README "Benchmarks").
+bench: bench-allocation bench-read
+
+bench-allocation: build
+	node dist/bench/allocation.js
+
+bench-read: build
+	node dist/bench/read-path.js
 
 # StreamEvents to a slow client: read-ahead and heap stay flat (README "Event store").
 bench-stream: build

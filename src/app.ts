@@ -19,10 +19,14 @@ import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
 import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { AllocationService } from './inventory/allocations.js';
+import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { ItemService } from './inventory/items.js';
+import { StockService } from './inventory/stock.js';
 import { WarehouseService } from './inventory/warehouses.js';
 import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
+import { StockMovementPartitions } from './persistence/partitions.js';
 import { UnitOfWork } from './persistence/unit-of-work.js';
 
 export interface App {
@@ -43,6 +47,9 @@ export interface App {
     readonly pruner: FeedPruner;
     readonly feed: FeedReader;
   };
+  readonly allocations: AllocationService;
+  readonly expirySweeper: ExpirySweeper;
+  readonly partitions: StockMovementPartitions;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -83,13 +90,21 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     cleanups.push(() => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
+    const clock = options.clock ?? (() => new Date());
+    const partitions = new StockMovementPartitions(orm, log, {
+      monthsAhead: config.ledger.partitionMonthsAhead,
+      intervalMs: config.ledger.partitionMaintenanceIntervalMs,
+      clock,
+    });
+    await partitions.ensure();
+    partitions.start();
+    cleanups.push(() => partitions.stop());
 
     const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
     cleanups.push(async () => dynamoClient.destroy());
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
     await appender.ensureTable();
 
-    const clock = options.clock ?? (() => new Date());
     const uow = new UnitOfWork({
       clock,
       newId: options.newId ?? randomUUID,
@@ -161,10 +176,15 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
 
     const warehouses = new WarehouseService(uow);
     const items = new ItemService(uow);
+    const stock = new StockService(uow);
+    const allocations = new AllocationService(uow, config.allocation);
+    // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
+    const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
+    cleanups.push(() => expirySweeper.stop());
     const closing = new AbortController();
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal },
-      { warehouses, items, reads: new CachedReads(cache, items, warehouses) },
+      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses) },
       config.grpc,
       new EventQueries(reader, feed),
     );
@@ -177,6 +197,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     relay.onBacklog((b) =>
       grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
     );
+    expirySweeper.start();
     grpc.setServing(true);
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
 
@@ -191,6 +212,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       cache,
       cacheListener,
       events: { reader, snapshots, sequencer, pruner, feed },
+      allocations,
+      expirySweeper,
+      partitions,
       stop: () => {
         stopping ??= (async () => {
           grpc.setServing(false);

@@ -51,6 +51,8 @@ export interface Config {
     /** 0: no periodic hit/miss log line. */
     readonly statsIntervalMs: number;
   };
+  readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
+  readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
 }
@@ -105,6 +107,11 @@ const schema = z.object({
   FEED_POLL_MS: int(10, 600_000).default(1000),
   FEED_PRUNE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   FEED_BATCH_SIZE: int(1, 10_000).default(500),
+  ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
+  ALLOCATION_BATCH_CONCURRENCY: int(1, 100).default(4),
+  EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
+  LEDGER_PARTITION_MONTHS_AHEAD: int(1, 120).default(3),
+  LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
 });
@@ -159,6 +166,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMs: e.CACHE_TTL_MS,
       heartbeatMs: e.CACHE_HEARTBEAT_MS,
       statsIntervalMs: e.CACHE_STATS_INTERVAL_MS,
+    },
+    allocation: {
+      batchMax: e.ALLOCATION_BATCH_MAX,
+      batchConcurrency: e.ALLOCATION_BATCH_CONCURRENCY,
+      expirySweepIntervalMs: e.EXPIRY_SWEEP_INTERVAL_MS,
+    },
+    ledger: {
+      partitionMonthsAhead: e.LEDGER_PARTITION_MONTHS_AHEAD,
+      partitionMaintenanceIntervalMs: e.LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS,
     },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

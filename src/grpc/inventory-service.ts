@@ -1,22 +1,31 @@
 import type { InventoryServiceServer } from '../gen/inventory/v1/inventory_service.js';
+import type { AllocationService } from '../inventory/allocations.js';
 import type { CachedReads } from '../inventory/cached-reads.js';
 import type { ItemService } from '../inventory/items.js';
+import type { StockService } from '../inventory/stock.js';
 import type { WarehouseService } from '../inventory/warehouses.js';
 import { unary, type EdgeDeps } from './call.js';
-import { optionalInt, toItemMessage, toWarehouseMessage } from './mappers.js';
+import {
+  optionalInt,
+  toAllocationMessage,
+  toItemMessage,
+  toMovementMessage,
+  toStockLevelMessage,
+  toWarehouseMessage,
+} from './mappers.js';
 
 export interface InventoryUseCases {
   readonly warehouses: WarehouseService;
   readonly items: ItemService;
+  readonly stock: StockService;
+  readonly allocations: AllocationService;
   /** GetItem and GetWarehouse through the read cache. */
   readonly reads: CachedReads;
 }
 
-// TRANSITIONAL: the stock and allocation methods land with issue 3; until then grpc-js
+// TRANSITIONAL: the batch and reporting reads land with their own issue; until then grpc-js
 // answers them UNIMPLEMENTED. Remove this Omit when they are implemented.
-type Pending =
-  | 'receiveStock' | 'adjustStock' | 'transferStock' | 'getStockLevel' | 'batchGetStockLevels' | 'getAvailability'
-  | 'allocateStock' | 'getAllocation' | 'releaseAllocation' | 'fulfillAllocation' | 'listStockMovements' | 'listLowStock';
+type Pending = 'batchGetStockLevels' | 'listLowStock';
 
 /** inventory.v1.InventoryService: decode, delegate to the use case, encode. */
 export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases): Omit<InventoryServiceServer, Pending> {
@@ -45,6 +54,54 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
     listItems: unary(deps, 'ListItems', async (req, s) => {
       const page = await uc.items.list(s.em, req.pageSize, req.pageToken, req.skuPrefix);
       return { items: page.items.map(toItemMessage), nextPageToken: page.nextPageToken };
+    }),
+
+    receiveStock: unary(deps, 'ReceiveStock', async (req, s) => ({
+      stockLevel: toStockLevelMessage(await uc.stock.receive(s.em, s.ctx, req)),
+    })),
+    adjustStock: unary(deps, 'AdjustStock', async (req, s) => {
+      const change =
+        req.change === undefined
+          ? undefined
+          : req.change.$case === 'delta'
+            ? { kind: 'delta' as const, value: req.change.value }
+            : { kind: 'newOnHand' as const, value: req.change.value };
+      const level = await uc.stock.adjust(s.em, s.ctx, { ...req, change, expectedVersion: optionalInt(req.expectedVersion) });
+      return { stockLevel: toStockLevelMessage(level) };
+    }),
+    transferStock: unary(deps, 'TransferStock', async (req, s) => {
+      const { from, to } = await uc.stock.transfer(s.em, s.ctx, req);
+      return { from: toStockLevelMessage(from), to: toStockLevelMessage(to) };
+    }),
+    getStockLevel: unary(deps, 'GetStockLevel', async (req, s) => ({
+      stockLevel: toStockLevelMessage(await uc.stock.getLevel(s.em, req.sku, req.warehouseCode)),
+    })),
+    getAvailability: unary(deps, 'GetAvailability', async (req, s) => {
+      const a = await uc.stock.availability(s.em, req.sku);
+      return {
+        sku: a.sku,
+        onHand: BigInt(a.onHand),
+        allocated: BigInt(a.allocated),
+        available: BigInt(a.available),
+        allocatable: BigInt(a.allocatable),
+        levels: a.levels.map(toStockLevelMessage),
+      };
+    }),
+    allocateStock: unary(deps, 'AllocateStock', async (req, s) => ({
+      allocation: toAllocationMessage(await uc.allocations.allocate(s.em, s.ctx, req)),
+    })),
+    getAllocation: unary(deps, 'GetAllocation', async (req, s) => ({
+      allocation: toAllocationMessage(await uc.allocations.get(s.em, req.allocationId)),
+    })),
+    releaseAllocation: unary(deps, 'ReleaseAllocation', async (req, s) => ({
+      allocation: toAllocationMessage(await uc.allocations.release(s.em, s.ctx, req.allocationId)),
+    })),
+    fulfillAllocation: unary(deps, 'FulfillAllocation', async (req, s) => ({
+      allocation: toAllocationMessage(await uc.allocations.fulfill(s.em, s.ctx, req.allocationId)),
+    })),
+    listStockMovements: unary(deps, 'ListStockMovements', async (req, s) => {
+      const page = await uc.stock.movements(s.em, req);
+      return { movements: page.movements.map(toMovementMessage), nextPageToken: page.nextPageToken };
     }),
   };
 }

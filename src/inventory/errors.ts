@@ -34,3 +34,7 @@ export const notFound = (what: string, id: string): DomainError =>
 
 export const alreadyExists = (what: string, id: string): DomainError =>
   new DomainError('ALREADY_EXISTS', `${what} ${JSON.stringify(id)} already exists`, { resource: what, id });
+
+/** NOT_FOUND for an entity a request field refers to: the message starts with the field. */
+export const notFoundField = (field: string, what: string, id: string): DomainError =>
+  new DomainError('NOT_FOUND', `${field}: ${what} ${JSON.stringify(id)} not found`, { field, resource: what, id });

@@ -13,8 +13,11 @@ export interface Tx {
   readonly em: EntityManager;
   /** One clock reading for the whole transaction: every timestamp it writes agrees. */
   readonly now: Date;
-  /** Records an event in the outbox, in this transaction. */
-  record(streamId: string, version: number, event: DomainEvent): void;
+  /**
+   * Records an event in the outbox, in this transaction. `correlationId` overrides the
+   * call's (a batch transaction serving several calls records each call's own).
+   */
+  record(streamId: string, version: number, event: DomainEvent, correlationId?: string): void;
 }
 
 /** Called with the events of a transaction once it has committed; never after a rollback. */
@@ -49,14 +52,14 @@ export class UnitOfWork {
       const tx: Tx = {
         em: txEm,
         now,
-        record: (streamId, version, event) => {
+        record: (streamId, version, event, correlationId) => {
           const row = new OutboxEvent({
             eventId: this.deps.newId(),
             streamId,
             version,
             type: event.type,
             payload: event.data,
-            correlationId: ctx.correlationId,
+            correlationId: correlationId ?? ctx.correlationId,
             occurredAt: now,
           });
           row.schemaVersion = SCHEMA_VERSION;

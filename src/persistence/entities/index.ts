@@ -1,7 +1,12 @@
+import { Allocation } from './allocation.entity.js';
+import { AllocationLine } from './allocation-line.entity.js';
+import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { FeedState } from './feed-state.entity.js';
 import { Item } from './item.entity.js';
 import { OutboxEvent } from './outbox-event.entity.js';
+import { StockLevel } from './stock-level.entity.js';
+import { StockMovement } from './stock-movement.entity.js';
 import { Warehouse } from './warehouse.entity.js';
 
-export const entities = [Warehouse, Item, OutboxEvent, FeedState] as const;
-export { FeedState, Item, OutboxEvent, Warehouse };
+export const entities = [Warehouse, Item, OutboxEvent, FeedState, StockLevel, StockMovement, Allocation, AllocationLine, IdempotencyRecord] as const;
+export { Allocation, AllocationLine, FeedState, IdempotencyRecord, Item, OutboxEvent, StockLevel, StockMovement, Warehouse };

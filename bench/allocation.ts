@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, chmod } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import pg from 'pg';
+import { EmbeddedPostgres } from '../src/embedded/postgres.js';
+import { InventoryServiceClient, AllocateStockRequest, type AllocateStockResponse } from '../src/gen/inventory/v1/inventory_service.js';
+import { createLogger } from '../src/log.js';
+import { rawAllocate } from './raw-allocate.js';
+
+/**
+ * `make bench`: allocation throughput of the service against the raw-SQL ceiling, on the
+ * embedded stack, in one process tree: this process (the load generator), an embedded
+ * PostgreSQL, a dynalite process, and the service as a child process (as in production,
+ * the caller and the service do not share an event loop).
+ *
+ *   BENCH_SECONDS (default 10)  measured seconds per run (after 2 s of warm-up)
+ *   BENCH_CALLERS (default 64)  concurrent callers
+ *   BENCH_SKUS    (default 1000) skus in the many-sku runs
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CALLERS = Number(process.env.BENCH_CALLERS ?? 64);
+const SKUS = Number(process.env.BENCH_SKUS ?? 1000);
+const POOL = 20; // the service's DATABASE_POOL_MAX default, given to the raw-SQL pool too
+const CHANNELS = 8;
+const log = createLogger('warn');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function startChild(args: string[], env: Record<string, string>): { child: ChildProcess; firstLine: Promise<string> } {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const firstLine = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const i = out.indexOf('\n');
+      if (i >= 0) resolve(out.slice(0, i).trim());
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+  return { child, firstLine };
+}
+
+interface Result {
+  name: string;
+  ok: number;
+  failed: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `call` from CALLERS concurrent loops for warm-up + SECONDS; counts only the measured window. */
+async function load(name: string, call: (i: number) => Promise<boolean>): Promise<Result> {
+  let i = 0;
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const warmUpEnd = Date.now() + 2000;
+  const end = warmUpEnd + SECONDS * 1000;
+  let measuredStart = 0;
+  await Promise.all(
+    Array.from({ length: CALLERS }, async () => {
+      while (Date.now() < end) {
+        const started = performance.now();
+        const success = await call(i++).catch((err: Error) => {
+          if (!/not enough stock/.test(err.message)) throw err;
+          return false;
+        });
+        const now = Date.now();
+        if (now >= warmUpEnd) {
+          if (measuredStart === 0) measuredStart = now;
+          latencies.push(performance.now() - started);
+          if (success) ok++;
+          else failed++;
+        }
+      }
+    }),
+  );
+  const elapsed = (Date.now() - warmUpEnd) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0) * 10) / 10;
+  const r = { name, ok, failed, perSecond: Math.round(ok / elapsed), p50: q(0.5), p99: q(0.99) };
+  process.stdout.write(`  ${name.padEnd(34)} ${String(r.perSecond).padStart(6)} alloc/s  p50 ${String(r.p50).padStart(6)} ms  p99 ${String(r.p99).padStart(6)} ms  (${ok} ok, ${failed} short)\n`);
+  return r;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-'));
+  await chmod(dir, 0o755);
+  const children: ChildProcess[] = [];
+  const pgServer = new EmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
+  try {
+    await pgServer.start();
+    const dynamo = startChild([path.resolve('dist/bench/dynalite-server.js')], {});
+    children.push(dynamo.child);
+    const dynamoEndpoint = await dynamo.firstLine;
+    const port = await freePort();
+    // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
+    const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const service = startChild([...nodeArgs, path.resolve('dist/src/main.js')], {
+      GRPC_PORT: String(port),
+      DATABASE_URL: pgServer.url,
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+      DATA_DIR: dir,
+      LOG_LEVEL: 'warn',
+      DATABASE_POOL_MAX: String(POOL),
+    });
+    service.firstLine.catch(() => undefined); // the service prints nothing; an early exit shows up as failed calls
+    children.push(service.child);
+
+    const clients = Array.from({ length: CHANNELS }, (_, i) => new InventoryServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), { 'grpc.channel_id': i } as never));
+    const unary = <Req, Res>(client: InventoryServiceClient, method: string, req: Req): Promise<Res> =>
+      new Promise((resolve, reject) =>
+        (client as unknown as Record<string, Function>)[method]!.call(client, req, new Metadata(), (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))),
+      );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await unary(clients[0]!, 'createWarehouse', { code: 'W1', name: 'One', region: 'eu', priority: 1, active: true });
+        break;
+      } catch (err) {
+        if (attempt > 300) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await unary(clients[0]!, 'createWarehouse', { code: 'W2', name: 'Two', region: 'eu', priority: 2, active: true });
+
+    process.stdout.write(`seeding ${SKUS} skus...\n`);
+    const skus = Array.from({ length: SKUS }, (_, i) => `SKU-${String(i).padStart(5, '0')}`);
+    const seedOne = async (sku: string, quantity: number) => {
+      const c = clients[sku.length % CHANNELS]!;
+      await unary(c, 'createItem', { sku, name: sku, description: '' });
+      for (const w of ['W1', 'W2']) await unary(c, 'receiveStock', { sku, warehouseCode: w, quantity: BigInt(quantity), reference: 'seed', idempotencyKey: '' });
+    };
+    for (let i = 0; i < skus.length; i += 32) await Promise.all(skus.slice(i, i + 32).map((s) => seedOne(s, 1_000_000)));
+    await seedOne('HOT', 100_000_000);
+
+    const pool = new pg.Pool({ connectionString: pgServer.url, max: POOL });
+    const allocate = (sku: string) => async (i: number) => {
+      const req = AllocateStockRequest.fromPartial({ allocationId: `svc-${sku === 'HOT' ? 'hot' : 'many'}-${i}`, lines: [{ sku, quantity: 1n }] });
+      const res = await unary<AllocateStockRequest, AllocateStockResponse>(clients[i % CHANNELS]!, 'allocateStock', req);
+      return res.allocation !== undefined;
+    };
+    const random = () => skus[Math.floor(Math.random() * skus.length)]!;
+
+    process.stdout.write(`\n${CALLERS} concurrent callers, ${SECONDS} s per run, pool ${POOL}, ${os.cpus().length} cpus\n`);
+    process.stdout.write('1. many skus (one unit of a random sku per call)\n');
+    const manyRaw = await load('raw SQL through pg (ceiling)', (i) => rawAllocate(pool, `raw-many-${i}`, random(), 1));
+    const manySvc = await load('service (gRPC AllocateStock)', (i) => allocate(random())(i));
+    process.stdout.write('2. one hot sku (one unit of the same sku per call)\n');
+    const hotRaw = await load('raw SQL through pg (ceiling)', (i) => rawAllocate(pool, `raw-hot-${i}`, 'HOT', 1));
+    const hotSvc = await load('service (gRPC AllocateStock)', allocate('HOT'));
+    await pool.end();
+
+    const ratio = (a: Result, b: Result) => (a.perSecond / b.perSecond).toFixed(2);
+    process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 0.5), hot sku ${ratio(hotSvc, hotRaw)} (target >= 1.0)\n`);
+    for (const c of clients) c.close();
+  } finally {
+    for (const child of children.reverse()) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    }
+    await pgServer.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../log.js';
+import type { AllocationService } from './allocations.js';
+
+/**
+ * Releases allocations whose expire_time has passed, every `intervalMs`. Each expiry is
+ * its own transaction, taken with FOR UPDATE SKIP LOCKED and re-checked under the lock,
+ * so any number of instances can sweep one database and each allocation expires exactly
+ * once. An allocation stays ALLOCATED (and can still be fulfilled) until a sweep reaches
+ * it, normally within one interval of its expire_time.
+ */
+export class ExpirySweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly allocations: AllocationService,
+    private readonly log: Logger,
+    private readonly options: { readonly intervalMs: number },
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.sweep().finally(() => {
+          if (!this.stopped) tick();
+        });
+      }, this.options.intervalMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  /** One pass: expires every due allocation; resolves with how many. */
+  sweep(): Promise<number> {
+    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<number> {
+    const ctx = { correlationId: `expiry-${randomUUID()}` };
+    let expired = 0;
+    try {
+      while (!this.stopped) {
+        const id = await this.allocations.expireNext(this.orm.em.fork(), ctx);
+        if (id === undefined) break;
+        expired++;
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'allocation expiry sweep failed; retrying next interval');
+    }
+    if (expired > 0) this.log.info({ expired }, 'expired allocations');
+    return expired;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.sweeping;
+  }
+}

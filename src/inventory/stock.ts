@@ -1,0 +1,259 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { StockLevel } from '../persistence/entities/stock-level.entity.js';
+import type { LevelKey, StockLevelRepository } from '../persistence/repositories/stock-level.repository.js';
+import { findMovements, type MovementCursor, type MovementFilter, type MovementRecord } from '../persistence/repositories/stock-movement.repository.js';
+import type { CallContext, Tx, UnitOfWork } from '../persistence/unit-of-work.js';
+import { DomainError, invalid, notFoundField } from './errors.js';
+import { fingerprint, once } from './idempotency.js';
+import { decodePageToken, splitPage } from './paging.js';
+import { available, emptyLevel, levelKey, MAX_ON_HAND, type StockLevelState } from './stock-level.js';
+import { StockChanges } from './stock-changes.js';
+import * as sv from './stock-validation.js';
+import * as v from './validation.js';
+
+export interface ReceiveStockInput {
+  sku: string;
+  warehouseCode: string;
+  quantity: number | bigint;
+  reference: string;
+  idempotencyKey: string;
+}
+
+export type AdjustChange = { kind: 'delta'; value: number | bigint } | { kind: 'newOnHand'; value: number | bigint };
+
+export interface AdjustStockInput {
+  sku: string;
+  warehouseCode: string;
+  change: AdjustChange | undefined;
+  reason: string;
+  reference: string;
+  expectedVersion: number | undefined;
+  idempotencyKey: string;
+}
+
+export interface TransferStockInput {
+  sku: string;
+  fromWarehouseCode: string;
+  toWarehouseCode: string;
+  quantity: number | bigint;
+  reference: string;
+  idempotencyKey: string;
+}
+
+export interface Availability {
+  sku: string;
+  onHand: number;
+  allocated: number;
+  available: number;
+  /** Available in active warehouses: what AllocateStock can place. */
+  allocatable: number;
+  levels: StockLevelState[];
+}
+
+export interface MovementQuery {
+  sku: string;
+  warehouseCode: string;
+  startTime: Date | undefined;
+  endTime: Date | undefined;
+  pageSize: number;
+  pageToken: string;
+}
+
+/** Stored idempotent responses hold levels as JSON. */
+const encodeLevel = (l: StockLevelState) => ({ ...l, updateTime: l.updateTime?.toISOString() ?? null });
+const decodeLevel = (j: unknown): StockLevelState => {
+  const o = j as ReturnType<typeof encodeLevel>;
+  return { ...o, updateTime: o.updateTime === null ? null : new Date(o.updateTime) };
+};
+const levelCodec = { encode: encodeLevel, decode: decodeLevel };
+const transferCodec = {
+  encode: (r: { from: StockLevelState; to: StockLevelState }) => ({ from: encodeLevel(r.from), to: encodeLevel(r.to) }),
+  decode: (j: unknown) => {
+    const o = j as { from: unknown; to: unknown };
+    return { from: decodeLevel(o.from), to: decodeLevel(o.to) };
+  },
+};
+
+/**
+ * Receipts, adjustments, transfers and stock reads. Every change locks its levels (one
+ * ordered statement), applies the domain rules in memory, and writes levels, ledger rows
+ * and events in the same transaction; with an idempotency key, at most once.
+ */
+export class StockService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  receive(em: EntityManager, ctx: CallContext, input: ReceiveStockInput): Promise<StockLevelState> {
+    const sku = v.sku('sku', input.sku);
+    const warehouseCode = v.warehouseCode('warehouse_code', input.warehouseCode);
+    const quantity = sv.quantity('quantity', input.quantity);
+    const reference = v.text('reference', input.reference, 0, 200);
+    const key = sv.idempotencyKey(input.idempotencyKey);
+    const request = { sku, warehouseCode, quantity, reference };
+    return this.uow.run(em, ctx, (tx) =>
+      once(tx, key, 'ReceiveStock', request, levelCodec, async () => {
+        const changes = await this.lockCreating(tx, sku, [{ sku, warehouseCode }], ['warehouse_code']);
+        const level = changes.apply(sku, warehouseCode, { type: 'RECEIPT', onHandDelta: quantity, allocatedDelta: 0, reference, ...opt(key) }, tx.now, (c) => ({
+          type: 'StockReceived',
+          data: { ...c, reference },
+        }));
+        await changes.commit(tx);
+        return level;
+      }),
+    );
+  }
+
+  adjust(em: EntityManager, ctx: CallContext, input: AdjustStockInput): Promise<StockLevelState> {
+    const sku = v.sku('sku', input.sku);
+    const warehouseCode = v.warehouseCode('warehouse_code', input.warehouseCode);
+    if (input.change === undefined) throw invalid('delta', 'set exactly one of delta or new_on_hand');
+    const change =
+      input.change.kind === 'delta'
+        ? { kind: 'delta' as const, value: v.intInRange('delta', input.change.value, -sv.MAX_QUANTITY, sv.MAX_QUANTITY) }
+        : { kind: 'newOnHand' as const, value: v.intInRange('new_on_hand', input.change.value, 0, MAX_ON_HAND) };
+    if (change.kind === 'delta' && change.value === 0) throw invalid('delta', 'must not be 0');
+    const reason = v.text('reason', input.reason, 1, 200);
+    const reference = v.text('reference', input.reference, 0, 200);
+    const expected =
+      input.expectedVersion === undefined ? undefined : v.intInRange('expected_version', input.expectedVersion, 0, Number.MAX_SAFE_INTEGER);
+    const key = sv.idempotencyKey(input.idempotencyKey);
+    const request = { sku, warehouseCode, change, reason, reference, expected: expected ?? null };
+    return this.uow.run(em, ctx, (tx) =>
+      once(tx, key, 'AdjustStock', request, levelCodec, async () => {
+        const changes = await this.lockCreating(tx, sku, [{ sku, warehouseCode }], ['warehouse_code']);
+        const level = changes.level(sku, warehouseCode);
+        if (expected !== undefined && level.version !== expected) {
+          throw new DomainError(
+            'VERSION_CONFLICT',
+            `stock level of sku ${JSON.stringify(sku)} in warehouse ${JSON.stringify(warehouseCode)} is at version ${level.version}, not the expected ${expected}`,
+            { field: 'expected_version', actual: level.version, expected },
+          );
+        }
+        const delta = change.kind === 'delta' ? change.value : change.value - level.onHand;
+        if (delta === 0) return level; // a count that confirms the books changes nothing
+        const next = changes.apply(sku, warehouseCode, { type: 'ADJUSTMENT', onHandDelta: delta, allocatedDelta: 0, reason, reference, ...opt(key) }, tx.now, (c) => ({
+          type: 'StockAdjusted',
+          data: { ...c, reason, reference },
+        }));
+        await changes.commit(tx);
+        return next;
+      }),
+    );
+  }
+
+  transfer(em: EntityManager, ctx: CallContext, input: TransferStockInput): Promise<{ from: StockLevelState; to: StockLevelState }> {
+    const sku = v.sku('sku', input.sku);
+    const from = v.warehouseCode('from_warehouse_code', input.fromWarehouseCode);
+    const to = v.warehouseCode('to_warehouse_code', input.toWarehouseCode);
+    if (from === to) throw invalid('to_warehouse_code', 'must differ from from_warehouse_code');
+    const quantity = sv.quantity('quantity', input.quantity);
+    const reference = v.text('reference', input.reference, 0, 200);
+    const key = sv.idempotencyKey(input.idempotencyKey);
+    const request = { sku, from, to, quantity, reference };
+    return this.uow.run(em, ctx, (tx) =>
+      once(tx, key, 'TransferStock', request, transferCodec, async () => {
+        const changes = await this.lockCreating(
+          tx,
+          sku,
+          [
+            { sku, warehouseCode: from },
+            { sku, warehouseCode: to },
+          ],
+          ['from_warehouse_code', 'to_warehouse_code'],
+        );
+        const source = changes.level(sku, from);
+        if (available(source) < quantity) {
+          throw new DomainError(
+            'FAILED_PRECONDITION',
+            `not enough available stock of sku ${JSON.stringify(sku)} in warehouse ${JSON.stringify(from)}: requested ${quantity}, available ${available(source)}`,
+            { sku, warehouse_code: from, requested: quantity, available: available(source) },
+          );
+        }
+        const movement = { reference, ...opt(key) };
+        const out = changes.apply(sku, from, { type: 'TRANSFER_OUT', onHandDelta: -quantity, allocatedDelta: 0, ...movement }, tx.now, (c) => ({
+          type: 'StockTransferredOut',
+          data: { ...c, toWarehouseCode: to, reference },
+        }));
+        const into = changes.apply(sku, to, { type: 'TRANSFER_IN', onHandDelta: quantity, allocatedDelta: 0, ...movement }, tx.now, (c) => ({
+          type: 'StockTransferredIn',
+          data: { ...c, fromWarehouseCode: from, reference },
+        }));
+        await changes.commit(tx);
+        return { from: out, to: into };
+      }),
+    );
+  }
+
+  async getLevel(em: EntityManager, skuIn: string, warehouseIn: string): Promise<StockLevelState> {
+    const sku = v.sku('sku', skuIn);
+    const warehouseCode = v.warehouseCode('warehouse_code', warehouseIn);
+    const repo = em.getRepository(StockLevel);
+    const level = await repo.findLevel(sku, warehouseCode);
+    if (level !== null) return level;
+    await requireExisting(repo, sku, [warehouseCode], ['warehouse_code']);
+    return emptyLevel(sku, warehouseCode);
+  }
+
+  async availability(em: EntityManager, skuIn: string): Promise<Availability> {
+    const sku = v.sku('sku', skuIn);
+    const repo = em.getRepository(StockLevel);
+    const levels = await repo.findBySku(sku);
+    if (levels.length === 0) await requireExisting(repo, sku, [], []);
+    const sum = (f: (l: (typeof levels)[number]) => number) => levels.reduce((s, l) => s + f(l), 0);
+    return {
+      sku,
+      onHand: sum((l) => l.onHand),
+      allocated: sum((l) => l.allocated),
+      available: sum(available),
+      allocatable: sum((l) => (l.active ? available(l) : 0)),
+      levels: levels.map(({ active: _active, ...level }) => level),
+    };
+  }
+
+  async movements(em: EntityManager, q: MovementQuery): Promise<{ movements: MovementRecord[]; nextPageToken: string }> {
+    const filter: MovementFilter = {
+      sku: q.sku === '' ? undefined : v.sku('sku', q.sku),
+      warehouseCode: q.warehouseCode === '' ? undefined : v.warehouseCode('warehouse_code', q.warehouseCode),
+      startTime: sv.optionalTime('start_time', q.startTime),
+      endTime: sv.optionalTime('end_time', q.endTime),
+    };
+    if (filter.startTime !== undefined && filter.endTime !== undefined && filter.endTime <= filter.startTime) {
+      throw invalid('end_time', 'must be after start_time');
+    }
+    const size = v.pageSize(q.pageSize);
+    const f = fingerprint(filter).slice(0, 16);
+    const token = decodePageToken(
+      q.pageToken,
+      (t): t is { t: string; id: number; f: string } => typeof t.t === 'string' && typeof t.id === 'number' && t.f === f && !Number.isNaN(Date.parse(t.t)),
+    );
+    const after: MovementCursor | undefined = token === undefined ? undefined : { createTime: new Date(token.t), id: token.id };
+    const rows = await findMovements(em, filter, after, size + 1);
+    const page = splitPage(rows, size, (m) => ({ t: m.createTime.toISOString(), id: m.id, f }));
+    return { movements: page.rows, nextPageToken: page.nextPageToken };
+  }
+
+  /**
+   * Locks the levels of one sku in the given warehouses, creating missing ones first; NOT_FOUND
+   * (naming the request field) for an unknown sku or warehouse.
+   */
+  private async lockCreating(tx: Tx, sku: string, keys: LevelKey[], fields: string[]): Promise<StockChanges> {
+    const repo = tx.em.getRepository(StockLevel);
+    let locked = await repo.lock(keys);
+    if (locked.size < keys.length) {
+      await requireExisting(repo, sku, keys.map((k) => k.warehouseCode), fields);
+      await repo.ensure(keys.filter((k) => !locked.has(levelKey(k.sku, k.warehouseCode))), tx.now);
+      locked = await repo.lock(keys);
+    }
+    return new StockChanges(locked.values());
+  }
+}
+
+async function requireExisting(repo: StockLevelRepository, sku: string, codes: string[], fields: string[]): Promise<void> {
+  const found = await repo.existing([sku], codes);
+  if (!found.skus.has(sku)) throw notFoundField('sku', 'item', sku);
+  codes.forEach((code, i) => {
+    if (!found.codes.has(code)) throw notFoundField(fields[i] ?? 'warehouse_code', 'warehouse', code);
+  });
+}
+
+/** Optional fields without `undefined` values (exactOptionalPropertyTypes-friendly). */
+const opt = (key: string | undefined): { idempotencyKey?: string } => (key === undefined ? {} : { idempotencyKey: key });

@@ -1,0 +1,49 @@
+import { BigIntType, Check, Entity, EntityRepositoryType, ManyToOne, OptionalProps, Property } from '@mikro-orm/core';
+import { StockLevelRepository } from '../repositories/stock-level.repository.js';
+import { Item } from './item.entity.js';
+import { Warehouse } from './warehouse.entity.js';
+
+/**
+ * The stock of one item in one warehouse. `available` is derived (on_hand - allocated)
+ * and never stored. The CHECK constraints are the last line of defence against an
+ * oversell: even a buggy write cannot commit a negative or over-allocated level.
+ * Rows are created on first use (insert ... on conflict do nothing), so a level with
+ * version 0 has never changed.
+ */
+@Entity({ tableName: 'stock_level', repository: () => StockLevelRepository })
+@Check({ name: 'stock_level_on_hand_check', expression: 'on_hand >= 0' })
+@Check({ name: 'stock_level_allocated_check', expression: 'allocated >= 0' })
+@Check({ name: 'stock_level_allocated_le_on_hand_check', expression: 'allocated <= on_hand' })
+export class StockLevel {
+  [EntityRepositoryType]?: StockLevelRepository;
+  [OptionalProps]?: 'onHand' | 'allocated' | 'version' | 'updatedAt';
+
+  @ManyToOne({ entity: () => Item, primary: true, mapToPk: true, fieldName: 'sku' })
+  sku: string;
+
+  @ManyToOne({ entity: () => Warehouse, primary: true, mapToPk: true, fieldName: 'warehouse_code' })
+  warehouseCode: string;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  onHand: number = 0;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  allocated: number = 0;
+
+  /** Equals the version of the `stock#SKU#WAREHOUSE` event stream. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  version: number = 0;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz' })
+  createdAt: Date;
+
+  /** Null until the first change. */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  updatedAt: Date | null = null;
+
+  constructor(sku: string, warehouseCode: string, now: Date) {
+    this.sku = sku;
+    this.warehouseCode = warehouseCode;
+    this.createdAt = now;
+  }
+}

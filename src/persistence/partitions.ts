@@ -1,0 +1,85 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../log.js';
+import { query } from './sql.js';
+
+/** Month partitions of the stock ledger: `stock_movement_pYYYYMM`, bounds in UTC. */
+export interface MonthPartition {
+  readonly name: string;
+  /** Inclusive. */
+  readonly from: Date;
+  /** Exclusive. */
+  readonly to: Date;
+}
+
+const monthStart = (year: number, month: number): Date => new Date(Date.UTC(year, month, 1));
+
+/** The partitions covering the month before `now` through `monthsAhead` months after it. */
+export function partitionsAround(now: Date, monthsAhead: number): MonthPartition[] {
+  const out: MonthPartition[] = [];
+  for (let offset = -1; offset <= monthsAhead; offset++) {
+    const from = monthStart(now.getUTCFullYear(), now.getUTCMonth() + offset);
+    const to = monthStart(from.getUTCFullYear(), from.getUTCMonth() + 1);
+    const name = `stock_movement_p${from.getUTCFullYear()}${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
+    out.push({ name, from, to });
+  }
+  return out;
+}
+
+// Any constant: the advisory lock that serialises partition creation across instances.
+const LOCK_KEY = 7_340_001;
+
+/**
+ * Keeps the monthly partitions of `stock_movement` ahead of time: at start-up (before the
+ * service takes calls) and then periodically, so a write never finds its month missing.
+ * Idempotent and safe with several instances (an advisory lock serialises them, and
+ * existing partitions are left alone).
+ */
+export class StockMovementPartitions {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly log: Logger,
+    private readonly options: { readonly monthsAhead: number; readonly intervalMs: number; readonly clock: () => Date },
+  ) {}
+
+  /** Creates the missing partitions around the clock's now; returns the names created. */
+  async ensure(): Promise<string[]> {
+    const wanted = partitionsAround(this.options.clock(), this.options.monthsAhead);
+    return this.orm.em.fork().transactional(async (em) => {
+      await query(em, `select pg_advisory_xact_lock(?)`, [LOCK_KEY]);
+      const rows = await query<{ name: string }>(
+        em,
+        `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+          where i.inhparent = 'stock_movement'::regclass`,
+      );
+      const have = new Set(rows.map((r) => r.name));
+      const created: string[] = [];
+      for (const p of wanted) {
+        if (have.has(p.name)) continue;
+        await query(
+          em,
+          `create table if not exists "${p.name}" partition of stock_movement for values from ('${p.from.toISOString()}') to ('${p.to.toISOString()}')`,
+        );
+        created.push(p.name);
+      }
+      if (created.length > 0) this.log.info({ partitions: created }, 'created stock ledger partitions');
+      return created;
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.ensure()
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'stock ledger partition maintenance failed'))
+        .finally(() => (this.running = undefined));
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

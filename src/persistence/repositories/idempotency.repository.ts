@@ -1,0 +1,42 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { query } from '../sql.js';
+
+export interface StoredCall {
+  readonly operation: string;
+  readonly requestHash: string;
+  readonly response: unknown;
+}
+
+/**
+ * Claims an idempotency key for this transaction. Returns null when the key is new (the
+ * caller goes on and calls `completeIdempotencyKey`), or the call stored under it. A
+ * concurrent duplicate blocks on the unique key until the first transaction ends, then
+ * reads its stored response (or claims the key itself if the first rolled back).
+ */
+export async function claimIdempotencyKey(
+  em: EntityManager,
+  key: string,
+  operation: string,
+  requestHash: string,
+  now: Date,
+): Promise<StoredCall | null> {
+  const claimed = await query(
+    em,
+    `insert into idempotency_record (key, operation, request_hash, created_at) values (?, ?, ?, ?)
+     on conflict do nothing returning key`,
+    [key, operation, requestHash, now],
+  );
+  if (claimed.length > 0) return null;
+  const rows = await query<{ operation: string; request_hash: string; response: unknown }>(
+    em,
+    `select operation, request_hash, response from idempotency_record where key = ?`,
+    [key],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error(`idempotency key ${key} vanished`);
+  return { operation: row.operation, requestHash: row.request_hash, response: row.response };
+}
+
+export async function completeIdempotencyKey(em: EntityManager, key: string, response: unknown): Promise<void> {
+  await query(em, `update idempotency_record set response = ?::jsonb where key = ?`, [JSON.stringify(response), key]);
+}
