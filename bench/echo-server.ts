@@ -12,6 +12,8 @@ const answer = (response: unknown) => (_call: unknown, callback: (err: null, res
 server.addService(InventoryServiceService, {
   getItem: answer(RESPONSES.getItem),
   getWarehouse: answer(RESPONSES.getWarehouse),
+  getStockLevel: answer(RESPONSES.getStockLevel),
+  batchGetStockLevels: answer(RESPONSES.batchGetStockLevels),
 } as UntypedServiceImplementation);
 server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err;

@@ -11,7 +11,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc/health/v1/health.js';
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
-import { ITEM, WAREHOUSE } from './fixtures.js';
+import { BATCH_SKUS, ITEM, ON_HAND, WAREHOUSE } from './fixtures.js';
 import { runLoad, type LoadResult } from './load.js';
 
 /**
@@ -128,11 +128,24 @@ async function main(): Promise<void> {
     // Seed what the cached reads will return.
     await unary(serviceClient.createItem.bind(serviceClient))(ITEM);
     await unary(serviceClient.createWarehouse.bind(serviceClient))({ ...WAREHOUSE, active: true });
+    for (const sku of BATCH_SKUS) {
+      if (sku !== ITEM.sku) await unary(serviceClient.createItem.bind(serviceClient))({ ...ITEM, sku });
+      await unary(serviceClient.receiveStock.bind(serviceClient))({
+        sku,
+        warehouseCode: WAREHOUSE.code,
+        quantity: ON_HAND,
+        reference: 'bench',
+        idempotencyKey: '',
+      });
+    }
 
     const options = { inFlight: IN_FLIGHT, durationMs: SECONDS * 1000, warmupMs: 500 };
     const getItem = { sku: ITEM.sku, consistent: false };
     const getWarehouse = { code: WAREHOUSE.code, consistent: false };
-    const call = <Req>(client: InventoryServiceClient, method: 'getItem' | 'getWarehouse', req: Req) => {
+    const getStockLevel = { sku: ITEM.sku, warehouseCode: WAREHOUSE.code, consistent: false };
+    const batchGetStockLevels = { keys: BATCH_SKUS.map((sku) => ({ sku, warehouseCode: WAREHOUSE.code })), consistent: false };
+    type Method = 'getItem' | 'getWarehouse' | 'getStockLevel' | 'batchGetStockLevels';
+    const call = <Req>(client: InventoryServiceClient, method: Method, req: Req) => {
       const fn = unary(client[method].bind(client) as (r: Req, cb: (err: ServiceError | null, res: unknown) => void) => unknown);
       return () => fn(req);
     };
@@ -152,9 +165,11 @@ async function main(): Promise<void> {
       const cpu = cpuMs(targets[target].pid) - cpu0;
       return { load, cpuUsPerCall: (cpu * 1000) / Math.max(1, load.calls) };
     };
-    const comparisons = [
+    const comparisons: Array<{ name: string; method: Method; req: object }> = [
       { name: 'GetItem', method: 'getItem' as const, req: getItem },
       { name: 'GetWarehouse', method: 'getWarehouse' as const, req: getWarehouse },
+      { name: 'GetStockLevel', method: 'getStockLevel' as const, req: getStockLevel },
+      { name: `BatchGetStockLevels ${BATCH_SKUS.length} keys`, method: 'batchGetStockLevels' as const, req: batchGetStockLevels },
     ];
     process.stdout.write(
       `read path benchmark: ${IN_FLIGHT} in flight, ${ROUNDS} rounds of ${SECONDS} s per target, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}\n`,
@@ -182,6 +197,11 @@ async function main(): Promise<void> {
     }
     const uncached = await measure('service', call(serviceClient, 'getItem', { ...getItem, consistent: true }));
     process.stdout.write(`${'service GetItem consistent=true (database)'.padEnd(44)} ${format(uncached)}\n`);
+    const uncachedLevel = await measure('service', call(serviceClient, 'getStockLevel', { ...getStockLevel, consistent: true }));
+    process.stdout.write(`${'service GetStockLevel consistent=true'.padEnd(44)} ${format(uncachedLevel)}\n`);
+    const uncachedBatch = await measure('service', call(serviceClient, 'batchGetStockLevels', { ...batchGetStockLevels, consistent: true }));
+    process.stdout.write(`${`service BatchGetStockLevels ${BATCH_SKUS.length} consistent=true`.padEnd(44)} ${format(uncachedBatch)}\n`);
+    failed ||= uncachedLevel.load.errors + uncachedBatch.load.errors > 0;
     if (failed || uncached.load.errors > 0) process.stdout.write('WARNING: some calls failed; the numbers are suspect\n');
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err: Error) => process.stderr.write(`cleanup: ${err.message}\n`));

@@ -184,7 +184,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const closing = new AbortController();
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal },
-      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses) },
+      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
     );

@@ -28,21 +28,10 @@ const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
  */
 export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> & { code: status; details: string } {
   if (err instanceof DomainError) {
-    const code = STATUS_OF[err.code];
-    const metadataMap: Record<string, string> = {};
-    for (const [k, v] of Object.entries(err.details)) metadataMap[k] = String(v);
-    const details = [
-      { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(ErrorInfo.encode({ reason: err.code, domain: ERROR_DOMAIN, metadata: metadataMap }).finish()) },
-    ];
-    if (err.code === 'INVALID_ARGUMENT' && typeof err.details.field === 'string') {
-      details.push({
-        typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
-        value: Buffer.from(BadRequest.encode({ fieldViolations: [{ field: err.details.field, description: err.message }] }).finish()),
-      });
-    }
+    const rpcStatus = toRpcStatus(err);
     const metadata = new Metadata();
-    metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: err.message, details }).finish()));
-    return { code, details: err.message, metadata };
+    metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(rpcStatus).finish()));
+    return { code: rpcStatus.code, details: err.message, metadata };
   }
   if (isUnavailable(err)) {
     log.warn({ err: describe(err) }, 'dependency unavailable');
@@ -61,6 +50,26 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
   }
   log.error({ err: describe(err) }, 'unexpected failure');
   return { code: status.INTERNAL, details: 'internal error; see the service log' };
+}
+
+/**
+ * A domain error as a google.rpc.Status: what `grpc-status-details-bin` carries, and what
+ * a batch call returns for one failed entry.
+ */
+export function toRpcStatus(err: DomainError): Status {
+  const code = STATUS_OF[err.code];
+  const metadataMap: Record<string, string> = {};
+  for (const [k, v] of Object.entries(err.details)) metadataMap[k] = String(v);
+  const details = [
+    { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(ErrorInfo.encode({ reason: err.code, domain: ERROR_DOMAIN, metadata: metadataMap }).finish()) },
+  ];
+  if (err.code === 'INVALID_ARGUMENT' && typeof err.details.field === 'string') {
+    details.push({
+      typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
+      value: Buffer.from(BadRequest.encode({ fieldViolations: [{ field: err.details.field, description: err.message }] }).finish()),
+    });
+  }
+  return { code, message: err.message, details };
 }
 
 function describe(err: unknown): Record<string, unknown> {

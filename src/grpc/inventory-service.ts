@@ -1,10 +1,12 @@
 import type { InventoryServiceServer } from '../gen/inventory/v1/inventory_service.js';
 import type { AllocationService } from '../inventory/allocations.js';
-import type { CachedReads } from '../inventory/cached-reads.js';
+import type { BatchLevelResult, CachedReads } from '../inventory/cached-reads.js';
 import type { ItemService } from '../inventory/items.js';
 import type { StockService } from '../inventory/stock.js';
 import type { WarehouseService } from '../inventory/warehouses.js';
+import type { BatchGetStockLevelsResult } from '../gen/inventory/v1/inventory_service.js';
 import { unary, type EdgeDeps } from './call.js';
+import { toRpcStatus } from './errors.js';
 import {
   optionalInt,
   toAllocationMessage,
@@ -19,16 +21,20 @@ export interface InventoryUseCases {
   readonly items: ItemService;
   readonly stock: StockService;
   readonly allocations: AllocationService;
-  /** GetItem and GetWarehouse through the read cache. */
+  /** GetItem, GetWarehouse, GetStockLevel, BatchGetStockLevels and GetAvailability through the read cache. */
   readonly reads: CachedReads;
 }
 
-// TRANSITIONAL: the batch and reporting reads land with their own issue; until then grpc-js
-// answers them UNIMPLEMENTED. Remove this Omit when they are implemented.
-type Pending = 'batchGetStockLevels' | 'listLowStock';
+const toBatchResult = (r: BatchLevelResult): BatchGetStockLevelsResult => ({
+  key: { sku: r.key.sku, warehouseCode: r.key.warehouseCode },
+  result:
+    r.result.kind === 'level'
+      ? { $case: 'stockLevel', value: toStockLevelMessage(r.result.level) }
+      : { $case: 'error', value: toRpcStatus(r.result.error) },
+});
 
 /** inventory.v1.InventoryService: decode, delegate to the use case, encode. */
-export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases): Omit<InventoryServiceServer, Pending> {
+export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases): InventoryServiceServer {
   return {
     createWarehouse: unary(deps, 'CreateWarehouse', async (req, s) => ({
       warehouse: toWarehouseMessage(await uc.warehouses.create(s.em, s.ctx, req)),
@@ -74,10 +80,15 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
       return { from: toStockLevelMessage(from), to: toStockLevelMessage(to) };
     }),
     getStockLevel: unary(deps, 'GetStockLevel', async (req, s) => ({
-      stockLevel: toStockLevelMessage(await uc.stock.getLevel(s.em, req.sku, req.warehouseCode)),
+      stockLevel: toStockLevelMessage(await uc.reads.stockLevel(() => s.em, req.sku, req.warehouseCode, req.consistent)),
     })),
+    batchGetStockLevels: unary(deps, 'BatchGetStockLevels', async (req, s) => {
+      const keys = req.keys.map((k) => ({ sku: k.sku, warehouseCode: k.warehouseCode }));
+      const results = await uc.reads.stockLevels(() => s.em, keys, req.consistent);
+      return { results: results.map(toBatchResult) };
+    }),
     getAvailability: unary(deps, 'GetAvailability', async (req, s) => {
-      const a = await uc.stock.availability(s.em, req.sku);
+      const a = await uc.reads.availability(() => s.em, req.sku, req.consistent);
       return {
         sku: a.sku,
         onHand: BigInt(a.onHand),
@@ -102,6 +113,10 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
     listStockMovements: unary(deps, 'ListStockMovements', async (req, s) => {
       const page = await uc.stock.movements(s.em, req);
       return { movements: page.movements.map(toMovementMessage), nextPageToken: page.nextPageToken };
+    }),
+    listLowStock: unary(deps, 'ListLowStock', async (req, s) => {
+      const page = await uc.stock.lowStock(s.em, req);
+      return { levels: page.levels.map(toStockLevelMessage), nextPageToken: page.nextPageToken };
     }),
   };
 }

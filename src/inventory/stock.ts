@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { StockLevel } from '../persistence/entities/stock-level.entity.js';
-import type { LevelKey, StockLevelRepository } from '../persistence/repositories/stock-level.repository.js';
+import type { LevelKey, LowStockCursor, LowStockFilter, StockLevelRepository } from '../persistence/repositories/stock-level.repository.js';
 import { findMovements, type MovementCursor, type MovementFilter, type MovementRecord } from '../persistence/repositories/stock-movement.repository.js';
 import type { CallContext, Tx, UnitOfWork } from '../persistence/unit-of-work.js';
 import { DomainError, invalid, notFoundField } from './errors.js';
@@ -48,6 +48,13 @@ export interface Availability {
   /** Available in active warehouses: what AllocateStock can place. */
   allocatable: number;
   levels: StockLevelState[];
+}
+
+export interface LowStockQuery {
+  threshold: number | bigint;
+  warehouseCode: string;
+  pageSize: number;
+  pageToken: string;
 }
 
 export interface MovementQuery {
@@ -232,6 +239,31 @@ export class StockService {
   }
 
   /**
+   * ListLowStock. The warehouse filter is checked on the primary (a warehouse created a
+   * moment ago exists even if the replica has not caught up); the levels come from a replica
+   * when one is configured.
+   */
+  async lowStock(em: EntityManager, q: LowStockQuery): Promise<{ levels: StockLevelState[]; nextPageToken: string }> {
+    const filter: LowStockFilter = {
+      threshold: v.intInRange('threshold', q.threshold, 0, MAX_ON_HAND),
+      warehouseCode: q.warehouseCode === '' ? undefined : v.warehouseCode('warehouse_code', q.warehouseCode),
+    };
+    const size = v.pageSize(q.pageSize);
+    const f = fingerprint(filter).slice(0, 16);
+    const token = decodePageToken(
+      q.pageToken,
+      (t): t is { a: number; s: string; w: string; f: string } =>
+        Number.isSafeInteger(t.a) && typeof t.s === 'string' && typeof t.w === 'string' && t.f === f,
+    );
+    const repo = em.getRepository(StockLevel);
+    if (filter.warehouseCode !== undefined) await requireExisting(repo, undefined, [filter.warehouseCode], ['warehouse_code']);
+    const after: LowStockCursor | undefined = token === undefined ? undefined : { available: token.a, sku: token.s, warehouseCode: token.w };
+    const rows = await repo.findLow(filter, after, size + 1);
+    const page = splitPage(rows, size, (l) => ({ a: available(l), s: l.sku, w: l.warehouseCode, f }));
+    return { levels: page.rows, nextPageToken: page.nextPageToken };
+  }
+
+  /**
    * Locks the levels of one sku in the given warehouses, creating missing ones first; NOT_FOUND
    * (naming the request field) for an unknown sku or warehouse.
    */
@@ -247,9 +279,10 @@ export class StockService {
   }
 }
 
-async function requireExisting(repo: StockLevelRepository, sku: string, codes: string[], fields: string[]): Promise<void> {
-  const found = await repo.existing([sku], codes);
-  if (!found.skus.has(sku)) throw notFoundField('sku', 'item', sku);
+/** NOT_FOUND naming the field for an unknown sku (unless `sku` is undefined) or warehouse. */
+async function requireExisting(repo: StockLevelRepository, sku: string | undefined, codes: string[], fields: string[]): Promise<void> {
+  const found = await repo.existing(sku === undefined ? [] : [sku], codes);
+  if (sku !== undefined && !found.skus.has(sku)) throw notFoundField('sku', 'item', sku);
   codes.forEach((code, i) => {
     if (!found.codes.has(code)) throw notFoundField(fields[i] ?? 'warehouse_code', 'warehouse', code);
   });

@@ -5,9 +5,15 @@ import type { EntityManager, Knex } from '@mikro-orm/postgresql';
  * run on the EntityManager's transaction when it has one. It goes through knex with
  * server-side parameters ($1, ...), so arrays bind as PostgreSQL arrays.
  */
-export async function query<T>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
+export async function query<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly unknown[] = [],
+  on: { readonly connectionType: 'read' | 'write' } = { connectionType: 'write' },
+): Promise<T[]> {
   const trx = em.getTransactionContext<Knex.Transaction>();
-  const knex = trx ?? em.getConnection().getKnex();
+  // `ON_REPLICA` (src/persistence/reporting.ts) asks for a replica; a transaction stays where it is.
+  const knex = trx ?? em.getConnection(on.connectionType).getKnex();
   const result = (await knex.raw(text, params as readonly Knex.RawBinding[])) as { rows: T[] };
   return result.rows;
 }

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import pg from 'pg';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { startServiceInstance, type ServiceInstance } from '../support/processes.js';
 import { freshDatabase, freshTableName } from '../support/stack.js';
+import { brokenInvariants, seed } from '../support/stock.js';
 
 /** How soon a change committed through one instance must be visible on the others. */
 const VISIBLE_WITHIN_MS = 1000;
@@ -105,6 +107,50 @@ describe('several service instances against one database (e2e)', function () {
       if (rows[0]!.n === 3) break;
       if (Date.now() > until) throw new Error(`only ${rows[0]!.n} listeners back`);
       await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it('150 concurrent one-unit allocations of 50 units through three instances: exactly 50 succeed, no oversell', async () => {
+    await seed(a(), { AL1: 1, AL2: 2 }, ['CONTENDED']);
+    await a().receiveStock({ sku: 'CONTENDED', warehouseCode: 'AL1', quantity: 30n });
+    await b().receiveStock({ sku: 'CONTENDED', warehouseCode: 'AL2', quantity: 20n });
+    const clients = [a, b, c];
+    const results = await Promise.allSettled(
+      Array.from({ length: 150 }, (_, i) =>
+        clients[i % 3]!().allocateStock({ allocationId: `MI-${i}`, lines: [{ sku: 'CONTENDED', quantity: 1n }] }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as ServiceError] : []));
+    expect(errors.filter((e) => e.code !== status.FAILED_PRECONDITION).map((e) => `${e.code} ${e.details}`)).to.deep.equal([]);
+    expect(ok).to.have.length(50);
+    expect(errors).to.have.length(100);
+    for (const read of clients) {
+      const availability = await read().getAvailability({ sku: 'CONTENDED', consistent: true });
+      expect(availability).to.include({ onHand: 50n, allocated: 50n, available: 0n });
+    }
+    expect(await brokenInvariants(url)).to.deep.equal([]);
+  });
+
+  it(`a stock write through A is visible through cached GetStockLevel on B and C within ${VISIBLE_WITHIN_MS} ms`, async () => {
+    await seed(a(), { ST1: 1 }, ['CACHED-STOCK']);
+    // Fill B's and C's caches (a level that never had stock is cached too).
+    for (const read of [b, c]) expect((await read().getStockLevel({ sku: 'CACHED-STOCK', warehouseCode: 'ST1' })).stockLevel!.version).to.equal(0n);
+    for (const read of [b, c]) await read().getStockLevel({ sku: 'CACHED-STOCK', warehouseCode: 'ST1' });
+    const { stockLevel } = await a().receiveStock({ sku: 'CACHED-STOCK', warehouseCode: 'ST1', quantity: 7n });
+    const delays = await Promise.all(
+      [b, c].map((read) =>
+        visibleAfter(async () => (await read().getStockLevel({ sku: 'CACHED-STOCK', warehouseCode: 'ST1' })).stockLevel?.version, stockLevel!.version),
+      ),
+    );
+    for (const ms of delays) expect(ms).to.be.below(VISIBLE_WITHIN_MS);
+    const { stockLevel: again } = await a().allocateStock({ allocationId: 'MI-CACHED', lines: [{ sku: 'CACHED-STOCK', quantity: 2n }] }).then(
+      async () => b().getStockLevel({ sku: 'CACHED-STOCK', warehouseCode: 'ST1', consistent: true }),
+    );
+    for (const read of [b, c]) {
+      const ms = await visibleAfter(async () => (await read().getStockLevel({ sku: 'CACHED-STOCK', warehouseCode: 'ST1' })).stockLevel?.version, again!.version);
+      expect(ms).to.be.below(VISIBLE_WITHIN_MS);
+      expect((await read().getAvailability({ sku: 'CACHED-STOCK' })).allocated).to.equal(2n);
     }
   });
 });

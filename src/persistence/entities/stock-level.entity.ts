@@ -1,4 +1,4 @@
-import { BigIntType, Check, Entity, EntityRepositoryType, ManyToOne, OptionalProps, Property } from '@mikro-orm/core';
+import { BigIntType, Check, Entity, EntityRepositoryType, Index, ManyToOne, OptionalProps, Property } from '@mikro-orm/core';
 import { StockLevelRepository } from '../repositories/stock-level.repository.js';
 import { Item } from './item.entity.js';
 import { Warehouse } from './warehouse.entity.js';
@@ -14,6 +14,11 @@ import { Warehouse } from './warehouse.entity.js';
 @Check({ name: 'stock_level_on_hand_check', expression: 'on_hand >= 0' })
 @Check({ name: 'stock_level_allocated_check', expression: 'allocated >= 0' })
 @Check({ name: 'stock_level_allocated_le_on_hand_check', expression: 'allocated <= on_hand' })
+// ListLowStock's keyset order (available, sku, warehouse_code) over levels that ever had stock.
+@Index({
+  name: 'stock_level_available_idx',
+  expression: `create index "stock_level_available_idx" on "stock_level" (("on_hand" - "allocated"), "sku", "warehouse_code") where "version" > 0`,
+})
 export class StockLevel {
   [EntityRepositoryType]?: StockLevelRepository;
   [OptionalProps]?: 'onHand' | 'allocated' | 'version' | 'updatedAt';

@@ -1,6 +1,7 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
 import type { StockLevelState } from '../../inventory/stock-level.js';
 import type { StockLevel } from '../entities/stock-level.entity.js';
+import { ON_REPLICA } from '../reporting.js';
 import { dateOrNull, num, query } from '../sql.js';
 
 export interface LevelKey {
@@ -40,6 +41,24 @@ export const toLevel = (r: LevelRow): StockLevelState => ({
 });
 
 const toLocked = (r: LockedRow): LockedLevel => ({ ...toLevel(r), priority: r.priority, active: r.active });
+
+/** What one key of a batch read found: the level (null if never created), or which half is unknown. */
+export type BatchLookup =
+  | { readonly kind: 'level'; readonly level: StockLevelState | null }
+  | { readonly kind: 'unknownSku' }
+  | { readonly kind: 'unknownWarehouse' };
+
+export interface LowStockFilter {
+  readonly threshold: number;
+  readonly warehouseCode: string | undefined;
+}
+
+/** The last row of a ListLowStock page. */
+export interface LowStockCursor {
+  readonly available: number;
+  readonly sku: string;
+  readonly warehouseCode: string;
+}
 
 const unzip = (keys: readonly LevelKey[]): [string[], string[]] => [keys.map((k) => k.sku), keys.map((k) => k.warehouseCode)];
 
@@ -117,6 +136,64 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
       unzip(keys),
     );
     return new Map(rows.map((r) => [`${r.sku}#${r.warehouse_code}`, toLevel(r)]));
+  }
+
+  /**
+   * BatchGetStockLevels' misses in ONE statement: each key joined with its item, its
+   * warehouse and (left) its level, so the answer also says which keys name an unknown
+   * sku or warehouse. Keyed by `sku#warehouse`.
+   */
+  async findForBatch(keys: readonly LevelKey[]): Promise<Map<string, BatchLookup>> {
+    if (keys.length === 0) return new Map();
+    const rows = await query<{ k_sku: string; k_code: string; item_found: boolean; warehouse_found: boolean } & Partial<LevelRow>>(
+      this.getEntityManager(),
+      `select k.sku as k_sku, k.code as k_code, i.sku is not null as item_found, w.code is not null as warehouse_found, ${COLUMNS}
+         from unnest(?::text[], ?::text[]) as k(sku, code)
+         left join item i on i.sku = k.sku
+         left join warehouse w on w.code = k.code
+         left join stock_level s on s.sku = k.sku and s.warehouse_code = k.code`,
+      unzip(keys),
+    );
+    return new Map(
+      rows.map((r): [string, BatchLookup] => [
+        `${r.k_sku}#${r.k_code}`,
+        !r.item_found
+          ? { kind: 'unknownSku' }
+          : !r.warehouse_found
+            ? { kind: 'unknownWarehouse' }
+            : { kind: 'level', level: r.sku === null || r.sku === undefined ? null : toLevel(r as LevelRow) },
+      ]),
+    );
+  }
+
+  /**
+   * ListLowStock: levels that ever had stock with available (on_hand - allocated) at or
+   * below the threshold, lowest available first, keyset-paginated on (available, sku,
+   * warehouse_code) along `stock_level_available_idx`. A reporting query: on a read
+   * replica when one is configured.
+   */
+  async findLow(filter: LowStockFilter, after: LowStockCursor | undefined, limit: number): Promise<StockLevelState[]> {
+    const where = ['s.version > 0', '(s.on_hand - s.allocated) <= ?'];
+    const params: unknown[] = [filter.threshold];
+    if (filter.warehouseCode !== undefined) {
+      where.push('s.warehouse_code = ?');
+      params.push(filter.warehouseCode);
+    }
+    if (after !== undefined) {
+      where.push('((s.on_hand - s.allocated), s.sku, s.warehouse_code) > (?::bigint, ?, ?)');
+      params.push(after.available, after.sku, after.warehouseCode);
+    }
+    params.push(limit);
+    const rows = await query<LevelRow>(
+      this.getEntityManager(),
+      `select ${COLUMNS} from stock_level s
+        where ${where.join(' and ')}
+        order by (s.on_hand - s.allocated), s.sku, s.warehouse_code
+        limit ?`,
+      params,
+      ON_REPLICA,
+    );
+    return rows.map(toLevel);
   }
 
   /** Every level of one sku that ever changed, by warehouse code, with the warehouse's active flag. */

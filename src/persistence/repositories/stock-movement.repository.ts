@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { StockLevelState } from '../../inventory/stock-level.js';
 import type { MovementType } from '../entities/stock-movement.entity.js';
+import { ON_REPLICA } from '../reporting.js';
 import { date, num, query } from '../sql.js';
 
 export interface NewMovement {
@@ -160,7 +161,8 @@ export async function findMovements(
   limit: number,
 ): Promise<MovementRecord[]> {
   const { text, params } = movementPageQuery(filter, after, limit);
-  const rows = await query<MovementRow>(em, text, params);
+  // A reporting query: on a read replica when one is configured.
+  const rows = await query<MovementRow>(em, text, params, ON_REPLICA);
   return rows.map((r) => ({
     id: num(r.id),
     createTime: date(r.created_at),
