@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { AllocationStatus } from '../../src/gen/inventory/v1/allocation.js';
+import { sqlOf } from '../../src/events/replay/sql.js';
+import { stockStore } from '../../src/events/replay/stores/stock-store.js';
+import type { EventEnvelope } from '../../src/events/types.js';
 import { migrate, openOrm } from '../../src/persistence/orm.js';
+import pg from 'pg';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/dynamo.js';
 import { drained, expectClean, rebuild, sql, verify } from '../support/replay.js';
@@ -152,6 +156,41 @@ describe('verify and rebuild: stock levels, the ledger and allocations (int)', (
       expectClean(await verify(url, t.table));
     } finally {
       await t2.stop();
+    }
+  });
+
+  it('ledger reconstruction creates the month partitions of old events and resets the id sequence', async () => {
+    const url = await emptyDatabase();
+    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
+    try {
+      await migrate(orm);
+    } finally {
+      await orm.close();
+    }
+    const event = (version: number, at: string, movementId: number): EventEnvelope => ({
+      eventId: `e${version}`,
+      streamId: 'stock#S1#A',
+      version,
+      type: 'StockReceived',
+      schemaVersion: 1,
+      correlationId: 'c',
+      occurredAt: new Date(at),
+      data: { sku: 'S1', warehouseCode: 'A', onHandDelta: 1, allocatedDelta: 0, onHand: version, allocated: 0, movementId, reference: 'R' },
+    });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const db = sqlOf(client);
+      await stockStore.insertEvents!(db, [event(1, '2025-01-31T23:59:59.999Z', 40), event(2, '2025-03-01T00:00:00.000Z', 41)]);
+      await stockStore.finishRebuild!(db);
+      const parts = await db.query<{ name: string }>(
+        `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'stock_movement'::regclass order by 1`,
+      );
+      expect(parts.map((p) => p.name)).to.deep.equal(['stock_movement_p202501', 'stock_movement_p202503']);
+      const [next] = await db.query<{ id: string }>(`select nextval(pg_get_serial_sequence('stock_movement', 'id'))::text as id`);
+      expect(next!.id).to.equal('42');
+    } finally {
+      await client.end();
     }
   });
 });
