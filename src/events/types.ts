@@ -70,7 +70,19 @@ export type DomainEvent =
   | { type: 'StockReleased'; data: StockChange & { allocationId: string; cause: 'RELEASED' | 'EXPIRED' } }
   | { type: 'StockFulfilled'; data: StockChange & { allocationId: string } }
   // allocation#<id>
-  | { type: 'AllocationCreated'; data: { allocationId: string; lines: AllocationLineData[]; expireTime: string | null } }
+  | {
+      type: 'AllocationCreated';
+      data: {
+        allocationId: string;
+        lines: AllocationLineData[];
+        expireTime: string | null;
+        /**
+         * Fingerprint of the AllocateStock request (allocation.request_hash), internal: kept
+         * so that a rebuilt allocation still tells a retry from a clash. Not on the wire.
+         */
+        requestHash?: string;
+      };
+    }
   | { type: 'AllocationReleased'; data: { allocationId: string } }
   | { type: 'AllocationFulfilled'; data: { allocationId: string } }
   | { type: 'AllocationExpired'; data: { allocationId: string } };

@@ -301,7 +301,12 @@ export class AllocationService {
         1,
         {
           type: 'AllocationCreated',
-          data: { allocationId: a.allocationId, lines: a.lines.map((l) => ({ ...l })), expireTime: a.expireTime?.toISOString() ?? null },
+          data: {
+            allocationId: a.allocationId,
+            lines: a.lines.map((l) => ({ ...l })),
+            expireTime: a.expireTime?.toISOString() ?? null,
+            requestHash: a.requestHash,
+          },
         },
         correlationId,
       );

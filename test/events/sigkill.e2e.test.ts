@@ -58,6 +58,7 @@ describe('fault: the service is killed (SIGKILL) under write load (e2e)', () => 
     await start();
     const writers = 8;
     for (let w = 0; w < writers; w++) await c.createWarehouse({ code: `K-${w}`, name: 'k', region: 'eu', priority: 0 });
+    await c.createItem({ sku: 'K-SKU', name: 'stock written across the kill', description: '' });
     const acknowledged = new Map<string, number>();
     let acks = 0;
     let failures = 0;
@@ -66,8 +67,18 @@ describe('fault: the service is killed (SIGKILL) under write load (e2e)', () => 
       Array.from({ length: writers }, async (_, w) => {
         for (let i = 1; !stop; i++) {
           try {
+            // Each call is one acknowledged write: a warehouse update, then stock and an allocation.
             const { warehouse } = await c.updateWarehouse({ code: `K-${w}`, priority: i });
             acknowledged.set(`K-${w}`, Number(warehouse!.version));
+            acks++;
+            const level = { sku: 'K-SKU', warehouseCode: `K-${w}` };
+            await c.receiveStock({ ...level, quantity: 2n });
+            acks++;
+            const allocationId = `k-${w}-${i}`;
+            await c.allocateStock({ allocationId, lines: [{ ...level, quantity: 1n }] });
+            acks++;
+            if (i % 2 === 0) await c.fulfillAllocation({ allocationId });
+            else await c.releaseAllocation({ allocationId });
             acks++;
           } catch (err) {
             failures++;
@@ -77,14 +88,14 @@ describe('fault: the service is killed (SIGKILL) under write load (e2e)', () => 
         }
       }),
     );
-    await waitFor(() => acks >= 60, 60_000, 'write load');
+    await waitFor(() => acks >= 80, 60_000, 'write load');
     child!.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
     const failuresBefore = failures;
     await waitFor(() => failures > failuresBefore, 10_000, 'writes to fail while the service is down');
     await start();
     const acksAtRestart = acks;
-    await waitFor(() => acks >= acksAtRestart + 40, 60_000, 'writes after the restart');
+    await waitFor(() => acks >= acksAtRestart + 60, 60_000, 'writes after the restart');
     stop = true;
     await load;
 

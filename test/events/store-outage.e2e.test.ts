@@ -28,11 +28,12 @@ describe('fault: DynamoDB unavailable during writes (e2e)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('every write succeeds in PostgreSQL, the backlog shows in health and drains, and the stores agree', async function () {
+  it('every write (warehouses, stock, allocations) succeeds in PostgreSQL, the backlog shows in health and drains, and the stores agree', async function () {
     this.timeout(120_000);
     const writers = 10;
     const rounds = 12;
     for (let w = 0; w < writers; w++) await t.client.createWarehouse({ code: `OUT-${w}`, name: 'w', region: 'eu', priority: 0 });
+    await t.client.createItem({ sku: 'OUT-SKU', name: 'stock written during the outage', description: '' });
     let done = 0;
     const outage = (async () => {
       await waitFor(() => done >= (writers * rounds) / 4, 60_000, 'some writes');
@@ -43,6 +44,13 @@ describe('fault: DynamoDB unavailable during writes (e2e)', () => {
       Array.from({ length: writers }, async (_, w) => {
         for (let i = 1; i <= rounds; i++) {
           await t.client.updateWarehouse({ code: `OUT-${w}`, priority: i });
+          // Stock and allocation streams too: a receipt, an allocation, then its release or fulfilment.
+          const level = { sku: 'OUT-SKU', warehouseCode: `OUT-${w}` };
+          await t.client.receiveStock({ ...level, quantity: 2n });
+          const allocationId = `out-${w}-${i}`;
+          await t.client.allocateStock({ allocationId, lines: [{ ...level, quantity: 1n }] });
+          if (i % 2 === 0) await t.client.fulfillAllocation({ allocationId });
+          else await t.client.releaseAllocation({ allocationId });
           done++;
           if (done > (writers * rounds) / 2) await new Promise((r) => setTimeout(r, 5)); // spread the rest over the outage
         }
@@ -60,8 +68,13 @@ describe('fault: DynamoDB unavailable during writes (e2e)', () => {
     await drained(t.app, 60_000);
     await waitFor(async () => (await healthOf(t.address, 'inventory.v1.EventRelay')) === ServingStatus.SERVING, 20_000, 'relay SERVING');
 
-    for (let w = 0; w < writers; w++) expect((await t.client.getWarehouse({ code: `OUT-${w}` })).warehouse!.version).to.equal(BigInt(rounds + 1));
-    expect(await expectStoresAgree(t.databaseUrl, t.table, endpoint())).to.equal(writers * (rounds + 1));
+    for (let w = 0; w < writers; w++) {
+      expect((await t.client.getWarehouse({ code: `OUT-${w}` })).warehouse!.version).to.equal(BigInt(rounds + 1));
+      const { stockLevel } = await t.client.getStockLevel({ sku: 'OUT-SKU', warehouseCode: `OUT-${w}` });
+      expect(stockLevel).to.deep.include({ onHand: BigInt(2 * rounds - rounds / 2), allocated: 0n, version: BigInt(3 * rounds) });
+    }
+    // Per writer: its warehouse created + per round one update, 3 stock and 2 allocation events; and the item.
+    expect(await expectStoresAgree(t.databaseUrl, t.table, endpoint())).to.equal(writers * (1 + 6 * rounds) + 1);
     expectClean(await verify(t.databaseUrl, t.table, endpoint()));
   });
 });

@@ -11,7 +11,15 @@ export interface AllocationReplay extends Versioned {
   lines: AllocationLineData[];
   /** ISO time, or null for no expiry. */
   expireTime: string | null;
+  /** allocation.request_hash; null when the event predates carrying it. */
+  requestHash: string | null;
 }
+
+/** Lines in (sku, warehouse code) order, as AllocateStock places them: comparisons ignore order. */
+export const sortLines = (lines: readonly AllocationLineData[]): AllocationLineData[] =>
+  [...lines].sort((a, b) =>
+    a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : a.warehouseCode < b.warehouseCode ? -1 : a.warehouseCode > b.warehouseCode ? 1 : 0,
+  );
 
 function close(state: AllocationReplay | undefined, e: EventEnvelope, to: AllocationStatusName): AllocationReplay {
   const s = mustExist(state, e);
@@ -32,8 +40,9 @@ export const allocationProjection: Projection<AllocationReplay> = {
         return {
           allocationId: ev.data.allocationId,
           status: 'ALLOCATED',
-          lines: ev.data.lines.map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: l.quantity })),
+          lines: sortLines(ev.data.lines.map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: l.quantity }))),
           expireTime: ev.data.expireTime,
+          requestHash: ev.data.requestHash ?? null,
           ...stamp(state, e),
         };
       case 'AllocationReleased':
@@ -60,5 +69,8 @@ export const allocationProjection: Projection<AllocationReplay> = {
     }
   },
   streamIdOf: (s) => streamIds.allocation(s.allocationId),
-  revive: (json, streamId) => reviveObject<AllocationReplay>(json, streamId, ['allocationId', 'status', 'lines', 'expireTime']),
+  revive: (json, streamId) => {
+    const s = reviveObject<AllocationReplay>(json, streamId, ['allocationId', 'status', 'lines', 'expireTime']);
+    return { ...s, requestHash: s.requestHash ?? null };
+  },
 };

@@ -1,6 +1,9 @@
 import { DynamoReader } from '../dynamo-reader.js';
 import { SnapshotStore } from '../snapshots.js';
+import { projections } from '../projections/index.js';
 import type { Versioned } from '../projections/projection.js';
+import type { EventEnvelope } from '../types.js';
+import type { Sql } from './sql.js';
 import { countDiscovered, discoveredStreams, discoverStreams } from './discover.js';
 import { Progress } from './progress.js';
 import { replayBatch } from './replay-batch.js';
@@ -54,6 +57,9 @@ export async function rebuildFromEventStore(o: ReplayRunOptions, now: () => Date
   for await (const ids of discoveredStreams(o.sql, 'unknown', batchSize)) for (const id of ids) problem(`${id}: not a stream id of any known kind; skipped`);
 
   let streams = 0;
+  // A second reader, so that the event count reported stays the count replay read.
+  const history = new DynamoReader(o.dynamo, o.table, 1000);
+  let partialHistories = 0;
   for (const kind of STORE_ORDER) {
     const store = stores[kind];
     const count = await countDiscovered(o.sql, kind);
@@ -72,6 +78,12 @@ export async function rebuildFromEventStore(o: ReplayRunOptions, now: () => Date
       await o.sql.query('begin');
       try {
         await store.insert(o.sql, states);
+        if (store.insertEvents !== undefined) {
+          for (const state of states) {
+            const first = await copyHistory(history, o.sql, store.insertEvents.bind(store), projections[kind].streamIdOf(state), state.version);
+            if (first > 1) partialHistories++;
+          }
+        }
         await o.sql.query('commit');
       } catch (err) {
         await o.sql.query('rollback');
@@ -82,6 +94,12 @@ export async function rebuildFromEventStore(o: ReplayRunOptions, now: () => Date
       progress.tick(() => `rebuild: ${kind} ${done}/${count} streams`);
     }
     progress.tick(() => `rebuild: ${kind} ${done}/${count} streams`, true);
+    await store.finishRebuild?.(o.sql);
+  }
+  if (partialHistories > 0) {
+    o.print(
+      `note: ${partialHistories} streams keep only part of their history (events older than a snapshot expired); their ledger rows before it are not restored`,
+    );
   }
 
   const start = now().getTime() * 1000;
@@ -97,4 +115,30 @@ export async function rebuildFromEventStore(o: ReplayRunOptions, now: () => Date
       : `rebuild: FINISHED WITH ${problems} PROBLEMS: ${streams} streams rebuilt from ${reader.stats.items} events`,
   );
   return { streams, events: reader.stats.items, problems, feedStartsAfter };
+}
+
+/**
+ * Hands the stored events 1..`upTo` of one stream to `write`, a page at a time (memory
+ * holds one page however long the stream); returns the first version still stored
+ * (above 1 when older events expired behind a snapshot).
+ */
+async function copyHistory(
+  reader: DynamoReader,
+  sql: Sql,
+  write: (sql: Sql, events: readonly EventEnvelope[]) => Promise<void>,
+  streamId: string,
+  upTo: number,
+): Promise<number> {
+  let page: EventEnvelope[] = [];
+  let first = 0;
+  for await (const e of reader.read({ streamId, lowVersion: 1, highVersion: upTo, direction: 'forward' })) {
+    if (first === 0) first = e.version;
+    page.push(e);
+    if (page.length >= 1000) {
+      await write(sql, page);
+      page = [];
+    }
+  }
+  if (page.length > 0) await write(sql, page);
+  return first === 0 ? upTo + 1 : first;
 }

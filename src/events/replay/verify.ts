@@ -78,7 +78,7 @@ export async function verifyEventStore(o: ReplayRunOptions): Promise<VerifyResul
         const outcomes = await replayBatch(reader, snapshots, batch, concurrency);
         const found = new Map<string, string[]>();
         const live = store === undefined ? undefined : await store.load(o.sql, batch);
-        for (const r of outcomes) problemsOf(r, live, found);
+        for (const r of outcomes) problemsOf(r, live, store?.uncompared ?? [], found);
         return found;
       };
       const first = await compare(ids);
@@ -109,7 +109,7 @@ export async function verifyEventStore(o: ReplayRunOptions): Promise<VerifyResul
   return { streams, events, differences, sample };
 }
 
-function problemsOf(r: ReplayOutcome, live: Map<string, Versioned> | undefined, out: Map<string, string[]>): void {
+function problemsOf(r: ReplayOutcome, live: Map<string, Versioned> | undefined, uncompared: readonly string[], out: Map<string, string[]>): void {
   if (!r.ok) {
     out.set(r.streamId, [r.problem.startsWith(`${r.streamId}: `) ? r.problem.slice(r.streamId.length + 2) : r.problem]);
     return;
@@ -122,6 +122,6 @@ function problemsOf(r: ReplayOutcome, live: Map<string, Versioned> | undefined, 
     out.set(r.stream.streamId, [`in the event store (version ${replayed.version}) but not in PostgreSQL`]);
     return;
   }
-  const diff = diffStates(replayed, row);
+  const diff = diffStates(replayed, row, uncompared);
   if (diff.length > 0) out.set(r.stream.streamId, diff);
 }
