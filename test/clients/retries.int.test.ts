@@ -169,7 +169,9 @@ describe('client retries against a server that fails on cue (int)', () => {
       server.failures.set('GetItem', 50);
       const started = Date.now();
       const err = await rejection(slow.getItem({ sku: 'S' }, { deadlineMs: 1000 }));
-      expect(err.code).to.equal(Code.UNAVAILABLE);
+      // Backoffs are jittered up to 400 ms: the client stops once the next wait would pass
+      // the deadline (UNAVAILABLE), or, on a loaded machine, an attempt itself runs into it.
+      expect([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED]).to.include(err.code);
       expect(err.attempts).to.be.below(50);
       expect(Date.now() - started).to.be.below(5000);
     } finally {
