@@ -50,7 +50,7 @@ export function requireStreamId(field: string, id: string): StreamRef {
 }
 
 /** Every event type of the catalog, checked against it by the compiler. */
-const TYPES: Record<EventType, StreamKind> = {
+const TYPES = {
   WarehouseCreated: 'warehouse',
   WarehouseUpdated: 'warehouse',
   ItemCreated: 'item',
@@ -65,7 +65,10 @@ const TYPES: Record<EventType, StreamKind> = {
   AllocationReleased: 'allocation',
   AllocationFulfilled: 'allocation',
   AllocationExpired: 'allocation',
-};
+} as const satisfies Record<EventType, StreamKind>;
+
+/** The events that belong to streams of one kind. */
+export type EventOfKind<K extends StreamKind> = Extract<DomainEvent, { type: { [T in EventType]: (typeof TYPES)[T] extends K ? T : never }[EventType] }>;
 
 export const EVENT_TYPES = Object.keys(TYPES) as EventType[];
 
@@ -76,3 +79,12 @@ export const streamKindOf = (t: EventType): StreamKind => TYPES[t];
 
 /** The envelope's payload as the catalog's discriminated union. */
 export const domainEventOf = (e: EventEnvelope): DomainEvent => ({ type: e.type, data: e.data }) as DomainEvent;
+
+/**
+ * The envelope's payload, narrowed to the events of one stream kind; undefined when the
+ * event belongs to another kind of stream (the caller reports that).
+ */
+export function eventOfKind<K extends StreamKind>(e: EventEnvelope, kind: K): EventOfKind<K> | undefined {
+  const ev = domainEventOf(e);
+  return TYPES[ev.type] === kind ? (ev as EventOfKind<K>) : undefined;
+}

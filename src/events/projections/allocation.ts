@@ -1,4 +1,4 @@
-import { domainEventOf } from '../streams.js';
+import { eventOfKind } from '../streams.js';
 import { streamIds, type AllocationLineData, type EventEnvelope } from '../types.js';
 import { mustBeFirst, mustExist, ReplayError, reviveObject, stamp, type Projection, type Versioned } from './projection.js';
 
@@ -33,7 +33,8 @@ function close(state: AllocationReplay | undefined, e: EventEnvelope, to: Alloca
 export const allocationProjection: Projection<AllocationReplay> = {
   kind: 'allocation',
   apply(state, e) {
-    const ev = domainEventOf(e);
+    const ev = eventOfKind(e, 'allocation');
+    if (ev === undefined) throw new ReplayError(e.streamId, `${e.type} does not belong to an allocation stream`);
     switch (ev.type) {
       case 'AllocationCreated':
         mustBeFirst(state, e);
@@ -51,17 +52,6 @@ export const allocationProjection: Projection<AllocationReplay> = {
         return close(state, e, 'FULFILLED');
       case 'AllocationExpired':
         return close(state, e, 'EXPIRED');
-      case 'WarehouseCreated':
-      case 'WarehouseUpdated':
-      case 'ItemCreated':
-      case 'StockReceived':
-      case 'StockAdjusted':
-      case 'StockTransferredOut':
-      case 'StockTransferredIn':
-      case 'StockAllocated':
-      case 'StockReleased':
-      case 'StockFulfilled':
-        throw new ReplayError(e.streamId, `${e.type} does not belong to an allocation stream`);
       default: {
         const never: never = ev;
         throw new ReplayError(e.streamId, `unknown event ${JSON.stringify(never)}`);

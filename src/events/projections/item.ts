@@ -1,4 +1,4 @@
-import { domainEventOf } from '../streams.js';
+import { eventOfKind } from '../streams.js';
 import { streamIds, type EventEnvelope, type ItemState } from '../types.js';
 import { mustBeFirst, ReplayError, reviveObject, stamp, type Projection, type Versioned } from './projection.js';
 
@@ -7,28 +7,16 @@ export type ItemReplay = ItemState & Versioned;
 export const itemProjection: Projection<ItemReplay> = {
   kind: 'item',
   apply(state, e: EventEnvelope) {
-    const ev = domainEventOf(e);
+    const ev = eventOfKind(e, 'item');
+    if (ev === undefined) throw new ReplayError(e.streamId, `${e.type} does not belong to an item stream`);
     switch (ev.type) {
       case 'ItemCreated':
         mustBeFirst(state, e);
         return { ...ev.data, ...stamp(state, e) };
-      case 'WarehouseCreated':
-      case 'WarehouseUpdated':
-      case 'StockReceived':
-      case 'StockAdjusted':
-      case 'StockTransferredOut':
-      case 'StockTransferredIn':
-      case 'StockAllocated':
-      case 'StockReleased':
-      case 'StockFulfilled':
-      case 'AllocationCreated':
-      case 'AllocationReleased':
-      case 'AllocationFulfilled':
-      case 'AllocationExpired':
-        throw new ReplayError(e.streamId, `${e.type} does not belong to an item stream`);
       default: {
-        const never: never = ev;
-        throw new ReplayError(e.streamId, `unknown event ${JSON.stringify(never)}`);
+        // A one-member union does not narrow to never; its type field does.
+        const unknownType: never = ev.type;
+        throw new ReplayError(e.streamId, `unknown event type ${String(unknownType)}`);
       }
     }
   },

@@ -1,4 +1,4 @@
-import { domainEventOf } from '../streams.js';
+import { eventOfKind } from '../streams.js';
 import { streamIds, type EventEnvelope, type StockChange } from '../types.js';
 import { ReplayError, reviveObject, stamp, type Projection, type Versioned } from './projection.js';
 
@@ -34,7 +34,8 @@ function change(state: StockReplay | undefined, e: EventEnvelope, d: StockChange
 export const stockProjection: Projection<StockReplay> = {
   kind: 'stock',
   apply(state, e) {
-    const ev = domainEventOf(e);
+    const ev = eventOfKind(e, 'stock');
+    if (ev === undefined) throw new ReplayError(e.streamId, `${e.type} does not belong to a stock stream`);
     switch (ev.type) {
       case 'StockReceived':
       case 'StockAdjusted':
@@ -44,14 +45,6 @@ export const stockProjection: Projection<StockReplay> = {
       case 'StockReleased':
       case 'StockFulfilled':
         return change(state, e, ev.data);
-      case 'WarehouseCreated':
-      case 'WarehouseUpdated':
-      case 'ItemCreated':
-      case 'AllocationCreated':
-      case 'AllocationReleased':
-      case 'AllocationFulfilled':
-      case 'AllocationExpired':
-        throw new ReplayError(e.streamId, `${e.type} does not belong to a stock stream`);
       default: {
         const never: never = ev;
         throw new ReplayError(e.streamId, `unknown event ${JSON.stringify(never)}`);

@@ -1,4 +1,4 @@
-import { domainEventOf } from '../streams.js';
+import { eventOfKind } from '../streams.js';
 import { streamIds, type EventEnvelope, type WarehouseState } from '../types.js';
 import { mustBeFirst, mustExist, ReplayError, reviveObject, stamp, type Projection, type Versioned } from './projection.js';
 
@@ -7,26 +7,14 @@ export type WarehouseReplay = WarehouseState & Versioned;
 export const warehouseProjection: Projection<WarehouseReplay> = {
   kind: 'warehouse',
   apply(state, e: EventEnvelope) {
-    const ev = domainEventOf(e);
+    const ev = eventOfKind(e, 'warehouse');
+    if (ev === undefined) throw new ReplayError(e.streamId, `${e.type} does not belong to a warehouse stream`);
     switch (ev.type) {
       case 'WarehouseCreated':
         mustBeFirst(state, e);
         return { ...ev.data, ...stamp(state, e) };
       case 'WarehouseUpdated':
         return { ...mustExist(state, e), ...ev.data.changes, ...stamp(state, e) };
-      case 'ItemCreated':
-      case 'StockReceived':
-      case 'StockAdjusted':
-      case 'StockTransferredOut':
-      case 'StockTransferredIn':
-      case 'StockAllocated':
-      case 'StockReleased':
-      case 'StockFulfilled':
-      case 'AllocationCreated':
-      case 'AllocationReleased':
-      case 'AllocationFulfilled':
-      case 'AllocationExpired':
-        throw new ReplayError(e.streamId, `${e.type} does not belong to a warehouse stream`);
       default: {
         const never: never = ev;
         throw new ReplayError(e.streamId, `unknown event ${JSON.stringify(never)}`);
