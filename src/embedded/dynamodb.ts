@@ -36,8 +36,14 @@ export class EmbeddedDynamo {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections?.();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Let requests in flight finish first: cutting their connections while dynalite is
+    // mid-query makes it read from a closed database iterator and throw. Idle keep-alive
+    // connections close at once; busy ones get a moment before they are cut.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections?.();
+    const cut = setTimeout(() => server.closeAllConnections?.(), 2_000);
+    await closed;
+    clearTimeout(cut);
     this.options.log.info('embedded dynamodb stopped');
   }
 }
