@@ -11,6 +11,8 @@ import type { Logger } from '../log.js';
  */
 export class EmbeddedDynamo {
   private server: Server | undefined;
+  private inFlight = 0;
+  private stopping = false;
 
   constructor(private readonly options: { dataDir: string | undefined; port: number; log: Logger }) {}
 
@@ -24,6 +26,16 @@ export class EmbeddedDynamo {
     const { dataDir, port, log } = this.options;
     if (dataDir !== undefined) await fs.mkdir(dataDir, { recursive: true });
     const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+    this.stopping = false;
+    this.inFlight = 0;
+    server.on('request', (_req, res) => {
+      this.inFlight++;
+      res.once('close', () => {
+        this.inFlight--;
+        // Cut the keep-alive connections only between requests (see stop()).
+        if (this.stopping && this.inFlight === 0) server.closeAllConnections?.();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -36,12 +48,14 @@ export class EmbeddedDynamo {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    // Let requests in flight finish first: cutting their connections while dynalite is
-    // mid-query makes it read from a closed database iterator and throw. Idle keep-alive
-    // connections close at once; busy ones get a moment before they are cut.
+    // dynalite closes its database once the HTTP server has closed. Cutting a connection
+    // while its request is still reading the database makes dynalite read from a closed
+    // iterator and throw, so connections are cut only at a moment when no request is in
+    // flight (the request listener above), with a last-resort timer.
+    this.stopping = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections?.();
-    const cut = setTimeout(() => server.closeAllConnections?.(), 2_000);
+    if (this.inFlight === 0) server.closeAllConnections?.();
+    const cut = setTimeout(() => server.closeAllConnections?.(), 10_000);
     await closed;
     clearTimeout(cut);
     this.options.log.info('embedded dynamodb stopped');
