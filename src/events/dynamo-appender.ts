@@ -9,7 +9,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.js';
-import { ATTR, KEY } from './dynamo-schema.js';
+import { ATTR, eventTableDefinition, KEY } from './dynamo-schema.js';
 import type { EventEnvelope } from './types.js';
 
 export interface DynamoSettings {
@@ -102,18 +102,7 @@ export class DynamoAppender {
     }
     try {
       await this.client.send(
-        new CreateTableCommand({
-          TableName: this.table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: KEY.partition, AttributeType: 'S' },
-            { AttributeName: KEY.sort, AttributeType: 'N' },
-          ],
-          KeySchema: [
-            { AttributeName: KEY.partition, KeyType: 'HASH' },
-            { AttributeName: KEY.sort, KeyType: 'RANGE' },
-          ],
-        }),
+        new CreateTableCommand(eventTableDefinition(this.table)),
       );
       this.log.info({ table: this.table }, 'created the event table');
     } catch (err) {

@@ -19,3 +19,17 @@ export const ATTR = {
 } as const;
 
 export const SNAPSHOT_PREFIX = 'snapshot#';
+
+/** The event table as created by the service at start-up and by `provision`: on-demand capacity. */
+export const eventTableDefinition = (table: string) => ({
+  TableName: table,
+  BillingMode: 'PAY_PER_REQUEST' as const,
+  AttributeDefinitions: [
+    { AttributeName: KEY.partition, AttributeType: 'S' as const },
+    { AttributeName: KEY.sort, AttributeType: 'N' as const },
+  ],
+  KeySchema: [
+    { AttributeName: KEY.partition, KeyType: 'HASH' as const },
+    { AttributeName: KEY.sort, KeyType: 'RANGE' as const },
+  ],
+});

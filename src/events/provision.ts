@@ -8,7 +8,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { ATTR, KEY } from './dynamo-schema.js';
+import { ATTR, eventTableDefinition, KEY } from './dynamo-schema.js';
 
 /** Operations a DynamoDB-compatible local server (dynalite) does not have. */
 function unsupported(err: unknown): boolean {
@@ -30,18 +30,7 @@ export async function provisionTable(client: DynamoDBClient, table: string, prin
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
     await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: KEY.partition, AttributeType: 'S' },
-          { AttributeName: KEY.sort, AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: KEY.partition, KeyType: 'HASH' },
-          { AttributeName: KEY.sort, KeyType: 'RANGE' },
-        ],
-      }),
+      new CreateTableCommand(eventTableDefinition(table)),
     );
     print(`created table ${table} with on-demand capacity (PAY_PER_REQUEST)`);
   }

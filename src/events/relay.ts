@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../persistence/entities/outbox-event.entity.js';
 import type { Logger } from '../log.js';
+import { PeriodicJob } from '../periodic.js';
 import type { DynamoAppender } from './dynamo-appender.js';
 import type { Snapshotter } from './snapshotter.js';
 import type { EventEnvelope } from './types.js';
@@ -41,9 +42,7 @@ export interface Backlog {
 export class OutboxRelay {
   private queue: OutboxEvent[] = [];
   private draining: Promise<void> | undefined;
-  private sweeping: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly sweeper: PeriodicJob<void>;
   private lastBacklogLog = 0;
 
   private readonly backlogListeners: Array<(b: Backlog) => void> = [];
@@ -54,7 +53,9 @@ export class OutboxRelay {
     private readonly log: Logger,
     private readonly options: { intervalMs: number; batchSize: number },
     private readonly snapshotter?: Snapshotter,
-  ) {}
+  ) {
+    this.sweeper = new PeriodicJob(() => this.sweepOnce(), options.intervalMs);
+  }
 
   /** Called with the backlog after every sweep (the service's health follows it). */
   onBacklog(listener: (b: Backlog) => void): void {
@@ -62,21 +63,12 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.timer = setTimeout(() => {
-        void this.sweep().finally(() => {
-          if (!this.stopped) tick();
-        });
-      }, this.options.intervalMs);
-      this.timer.unref();
-    };
-    tick();
+    this.sweeper.start();
   }
 
   /** The unit of work's commit listener: append these events now. */
   readonly committed = (rows: readonly OutboxEvent[]): void => {
-    if (rows.length === 0 || this.stopped) return;
+    if (rows.length === 0 || this.sweeper.stopped) return;
     this.queue.push(...rows);
     this.kick();
   };
@@ -151,8 +143,7 @@ export class OutboxRelay {
 
   /** One pass over the outbox backlog. Resolves when the pass is over. */
   sweep(): Promise<void> {
-    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    return this.sweeper.run();
   }
 
   private async sweepOnce(): Promise<void> {
@@ -200,11 +191,9 @@ export class OutboxRelay {
    * `timeoutMs`. Whatever is left stays in the outbox for the next start.
    */
   async stop(timeoutMs: number): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
     const flush = (async () => {
+      await this.sweeper.stop();
       await this.draining;
-      await this.sweeping;
       await this.sweep();
     })();
     await Promise.race([flush, new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
+import { PeriodicJob } from '../periodic.js';
 import type { AllocationService } from './allocations.js';
 
 /**
@@ -11,41 +12,31 @@ import type { AllocationService } from './allocations.js';
  * it, normally within one interval of its expire_time.
  */
 export class ExpirySweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<number> | undefined;
-  private stopped = false;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly allocations: AllocationService,
     private readonly log: Logger,
-    private readonly options: { readonly intervalMs: number },
-  ) {}
+    options: { readonly intervalMs: number },
+  ) {
+    this.job = new PeriodicJob(() => this.sweepOnce(), options.intervalMs);
+  }
 
   start(): void {
-    this.stopped = false;
-    const tick = () => {
-      this.timer = setTimeout(() => {
-        void this.sweep().finally(() => {
-          if (!this.stopped) tick();
-        });
-      }, this.options.intervalMs);
-      this.timer.unref();
-    };
-    tick();
+    this.job.start();
   }
 
   /** One pass: expires every due allocation; resolves with how many. */
   sweep(): Promise<number> {
-    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    return this.job.run();
   }
 
   private async sweepOnce(): Promise<number> {
     const ctx = { correlationId: `expiry-${randomUUID()}` };
     let expired = 0;
     try {
-      while (!this.stopped) {
+      while (!this.job.stopped) {
         const id = await this.allocations.expireNext(this.orm.em.fork(), ctx);
         if (id === undefined) break;
         expired++;
@@ -57,9 +48,7 @@ export class ExpirySweeper {
     return expired;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.sweeping;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 }

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
+import { PeriodicJob } from '../periodic.js';
 import { query } from './sql.js';
 
 /** Month partitions of the stock ledger: `stock_movement_pYYYYMM`, bounds in UTC. */
@@ -42,14 +43,18 @@ export const PARTITION_LOCK_KEY = 7_340_001;
  * existing partitions are left alone).
  */
 export class StockMovementPartitions {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly job: PeriodicJob<unknown>;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly log: Logger,
     private readonly options: { readonly monthsAhead: number; readonly intervalMs: number; readonly clock: () => Date },
-  ) {}
+  ) {
+    this.job = new PeriodicJob(
+      () => this.ensure().catch((err: Error) => this.log.warn({ err: err.message }, 'stock ledger partition maintenance failed')),
+      options.intervalMs,
+    );
+  }
 
   /** Creates the missing partitions around the clock's now; returns the names created. */
   async ensure(): Promise<string[]> {
@@ -74,16 +79,10 @@ export class StockMovementPartitions {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.ensure()
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'stock ledger partition maintenance failed'))
-        .finally(() => (this.running = undefined));
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 }

@@ -1,28 +1,19 @@
 import { expect } from 'chai';
 import { rebuildFromEventStore, type RebuildResult } from '../../src/events/replay/rebuild.js';
-import { sqlOf } from '../../src/events/replay/sql.js';
+import { withSession } from '../../src/admin/event-store.js';
 import { verifyEventStore, type VerifyResult } from '../../src/events/replay/verify.js';
-import pg from 'pg';
 import type { App } from '../../src/app.js';
 import { testDynamoClient } from './dynamo.js';
 import { waitFor } from './events.js';
 
-async function session<T>(url: string, work: (sql: ReturnType<typeof sqlOf>) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(sqlOf(client));
-  } finally {
-    await client.end();
-  }
-}
+
 
 /** Runs verify against a database and table; returns the result and the printed lines. */
 export async function verify(databaseUrl: string, table: string, endpoint?: string): Promise<VerifyResult & { lines: string[] }> {
   const lines: string[] = [];
   const dynamo = testDynamoClient(endpoint);
   try {
-    const r = await session(databaseUrl, (sql) => verifyEventStore({ dynamo, table, sql, print: (l) => lines.push(l) }));
+    const r = await withSession(databaseUrl, (sql) => verifyEventStore({ dynamo, table, sql, print: (l) => lines.push(l) }));
     return { ...r, lines };
   } finally {
     dynamo.destroy();
@@ -33,7 +24,7 @@ export async function rebuild(databaseUrl: string, table: string): Promise<Rebui
   const lines: string[] = [];
   const dynamo = testDynamoClient();
   try {
-    const r = await session(databaseUrl, (sql) => rebuildFromEventStore({ dynamo, table, sql, print: (l) => lines.push(l) }));
+    const r = await withSession(databaseUrl, (sql) => rebuildFromEventStore({ dynamo, table, sql, print: (l) => lines.push(l) }));
     return { ...r, lines };
   } finally {
     dynamo.destroy();
@@ -41,7 +32,7 @@ export async function rebuild(databaseUrl: string, table: string): Promise<Rebui
 }
 
 export async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  return session(url, (s) => s.query<T>(text, params));
+  return withSession(url, (s) => s.query<T>(text, params));
 }
 
 /** Waits until every committed event is in DynamoDB (and has a feed position). */

@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../log.js';
+import { PeriodicJob } from '../../periodic.js';
 
 /**
  * Keeps the global feed to its retention: deletes outbox rows that have a position, were
@@ -9,24 +10,23 @@ import type { Logger } from '../../log.js';
  * cut so a subscriber asking for an older position gets a clear OUT_OF_RANGE.
  */
 export class FeedPruner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly job: PeriodicJob<number>;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly log: Logger,
     private readonly options: { retentionHours: number; intervalMs: number; batchSize: number },
-  ) {}
+  ) {
+    this.job = new PeriodicJob(() => this.pruneAll(), options.intervalMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.prune(), this.options.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
   /** Prunes until nothing more is due; returns how many rows were deleted. */
   prune(): Promise<number> {
-    this.running ??= this.pruneAll().finally(() => (this.running = undefined));
-    return this.running;
+    return this.job.run();
   }
 
   private async pruneAll(): Promise<number> {
@@ -68,8 +68,7 @@ export class FeedPruner {
     });
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 }
