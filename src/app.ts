@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { InvalidationListener } from './cache/invalidation-listener.js';
 import { ReadCache } from './cache/read-cache.js';
 import type { Config } from './config.js';
-import { EmbeddedDynamo } from './embedded/dynamodb.js';
-import { EmbeddedPostgres } from './embedded/postgres.js';
+import { startEmbeddedDynamo, startEmbeddedPostgres } from './embedded/index.js';
 import { createDynamoClient, DynamoAppender } from './events/dynamo-appender.js';
 import { DynamoReader } from './events/dynamo-reader.js';
 import { FeedListener } from './events/feed/listener.js';
@@ -68,22 +66,15 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
   try {
     let databaseUrl = config.database.url;
     if (databaseUrl === undefined) {
-      const pg = new EmbeddedPostgres({
-        dataDir: path.join(config.dataDir, 'postgres'),
-        port: config.database.embeddedPort,
-        database: 'inventory',
-        log,
-      });
-      await pg.start();
+      const pg = await startEmbeddedPostgres(config, log);
       cleanups.push(() => pg.stop());
-      databaseUrl = pg.url;
+      databaseUrl = pg.address;
     }
     let dynamoEndpoint = config.dynamodb.endpoint;
     if (dynamoEndpoint === undefined) {
-      const dynamo = new EmbeddedDynamo({ dataDir: path.join(config.dataDir, 'dynamodb'), port: config.dynamodb.embeddedPort, log });
-      await dynamo.start();
+      const dynamo = await startEmbeddedDynamo(config, log);
       cleanups.push(() => dynamo.stop());
-      dynamoEndpoint = dynamo.endpoint;
+      dynamoEndpoint = dynamo.address;
     }
 
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);

@@ -2,10 +2,6 @@ import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 
-// The AWS SDK is pinned (package.json) to a release that supports Node 20; its notice that
-// future releases will need Node 22 is not actionable at run time and is not JSON.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 async function main(): Promise<void> {
   let config;
   try {

@@ -1,18 +1,16 @@
-import path from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
-import { EmbeddedPostgres } from '../embedded/postgres.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../embedded/index.js';
 import type { Logger } from '../log.js';
 import { openOrm } from '../persistence/orm.js';
 
 /** Opens the configured database (starting the embedded one when DATABASE_URL is unset). */
 export async function withDatabase<T>(config: Config, log: Logger, work: (orm: MikroORM, url: string) => Promise<T>): Promise<T> {
-  let pg: EmbeddedPostgres | undefined;
+  let pg: EmbeddedServer | undefined;
   let url = config.database.url;
   if (url === undefined) {
-    pg = new EmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: config.database.embeddedPort, database: 'inventory', log });
-    await pg.start();
-    url = pg.url;
+    pg = await startEmbeddedPostgres(config, log);
+    url = pg.address;
   }
   try {
     const orm = await openOrm({ ...config.database, url }, log);

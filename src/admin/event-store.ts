@@ -1,20 +1,18 @@
-import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { EmbeddedDynamo } from '../embedded/dynamodb.js';
+import { startEmbeddedDynamo, type EmbeddedServer } from '../embedded/index.js';
 import { createDynamoClient } from '../events/dynamo-appender.js';
 import { sqlOf, type Sql } from '../events/replay/sql.js';
 import type { Logger } from '../log.js';
 
 /** Opens the configured event store (starting the embedded one when DYNAMODB_ENDPOINT is unset). */
 export async function withEventStore<T>(config: Config, log: Logger, work: (client: DynamoDBClient) => Promise<T>): Promise<T> {
-  let embedded: EmbeddedDynamo | undefined;
+  let embedded: EmbeddedServer | undefined;
   let endpoint = config.dynamodb.endpoint;
   if (endpoint === undefined) {
-    embedded = new EmbeddedDynamo({ dataDir: path.join(config.dataDir, 'dynamodb'), port: config.dynamodb.embeddedPort, log });
-    await embedded.start();
-    endpoint = embedded.endpoint;
+    embedded = await startEmbeddedDynamo(config, log);
+    endpoint = embedded.address;
   }
   const client = createDynamoClient({ ...config.dynamodb, endpoint });
   try {
