@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream breaking clean admin verify rebuild provision
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision
 
 all: build
 
@@ -100,6 +100,10 @@ bench-read: build
 # StreamEvents to a slow client: read-ahead and heap stay flat (README "Event store").
 bench-stream: build
 	node --expose-gc dist/bench/stream-backpressure.js
+
+# Idle subscribers, delivery latency and a StreamEvents burst (docs/event-feed.md).
+bench-feed: build
+	node dist/bench/feed.js
 
 clean:
 	rm -rf dist src/gen clients/dist clients/src/gen

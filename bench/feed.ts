@@ -1,0 +1,381 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { credentials, Metadata, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import pg from 'pg';
+import { EmbeddedPostgres } from '../src/embedded/postgres.js';
+import { createDynamoClient, DynamoAppender } from '../src/events/dynamo-appender.js';
+import type { EventEnvelope } from '../src/events/types.js';
+import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc/health/v1/health.js';
+import { EventServiceClient, StreamEventsRequest, SubscribeEventsRequest, type SubscribeEventsResponse } from '../src/gen/inventory/v1/event_service.js';
+import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
+import { createLogger } from '../src/log.js';
+import { runLoad } from './load.js';
+
+/**
+ * The event-feed benchmark (run by hand: `make bench-feed`). One run, on this machine:
+ *
+ * 1. The service in its own process, DynamoDB (dynalite) in another. For 0, 1,000 and 5,000
+ *    idle SubscribeEvents streams (filtered so that nothing written matches them) plus a few
+ *    subscribers that do match, it measures PostgreSQL transactions per second (from
+ *    pg_stat_database: first with no writes, then under a fixed closed-loop write load of
+ *    ReceiveStock calls), the write throughput relative to 0 idle subscribers, the latency
+ *    from an event's occurred_at (set inside the writing transaction, so an upper bound of
+ *    commit -> delivery) to its arrival at a matching subscriber, and the service's resident
+ *    memory per idle subscriber.
+ * 2. BENCH_STREAM_CALLS (default 300) concurrent StreamEvents over one stream of
+ *    BENCH_STREAM_EVENTS (default 5,000) events, while other callers run GetItem and a small
+ *    write load keeps the outbox relay busy: every call's final status, GetItem latency
+ *    before and during the burst, and the relay backlog (outbox rows not yet in DynamoDB).
+ *
+ * Environment: BENCH_SUBSCRIBERS (default "0,1000,5000"), BENCH_WRITERS (in flight, default 16),
+ * BENCH_SECONDS (per measurement, default 8), BENCH_SERVICE_ENV (extra service env, "A=1,B=2").
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000').split(',').map(Number);
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 300);
+const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 5000);
+const MATCHING = 5;
+const CHANNELS = 8;
+const log = createLogger('warn');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function waitServing(address: string): Promise<void> {
+  const health = new HealthClient(address, credentials.createInsecure());
+  try {
+    const until = Date.now() + 120_000;
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) =>
+        health.check({ service: '' }, (err, res) => resolve(!err && res?.status === HealthCheckResponse_ServingStatus.SERVING)),
+      );
+      if (ok) return;
+      if (Date.now() > until) throw new Error(`${address} not serving`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    health.close();
+  }
+}
+
+const rssKb = (pid: number): number => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? Number.NaN);
+};
+
+const quantile = (values: number[], q: number): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+
+function unary<Req, Res>(
+  method: (req: Req, metadata: Metadata, options: { deadline: number }, callback: (err: ServiceError | null, res: Res) => void) => unknown,
+  deadlineMs = 30_000,
+): (req: Req) => Promise<Res> {
+  return (req) =>
+    new Promise((resolve, reject) => method(req, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+interface Row {
+  subscribers: number;
+  idleXactPerSec: number;
+  loadXactPerSec: number;
+  writesPerSec: number;
+  writeErrors: number;
+  deliveryP50: number;
+  deliveryP99: number;
+  delivered: number;
+  rssKb: number;
+  failedSubscriptions: number;
+}
+
+async function main(): Promise<void> {
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-feed-'));
+    await chmod(dir, 0o755);
+    const pgServer = new EmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), database: 'inventory', log });
+    await pgServer.start();
+    cleanups.push(async () => {
+      await pgServer.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const databaseUrl = pgServer.url;
+
+    const dynamo = spawn(process.execPath, [path.join(here, 'dynalite-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanups.push(() => stopChild(dynamo));
+    const dynamoEndpoint = await new Promise<string>((resolve, reject) => {
+      dynamo.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+      dynamo.once('exit', () => reject(new Error('dynalite exited')));
+    });
+
+    const table = `bench-feed-${Date.now()}`;
+    const servicePort = await freePort();
+    const extraEnv = Object.fromEntries(
+      (process.env.BENCH_SERVICE_ENV ?? '')
+        .split(',')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    const service = spawn(process.execPath, [path.join(here, '../src/main.js')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: databaseUrl,
+        DYNAMODB_ENDPOINT: dynamoEndpoint,
+        EVENTS_TABLE: table,
+        GRPC_PORT: String(servicePort),
+        LOG_LEVEL: 'warn',
+        CACHE_STATS_INTERVAL_MS: '0',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    cleanups.push(() => stopChild(service));
+    const address = `127.0.0.1:${servicePort}`;
+    await waitServing(address);
+
+    const inventory = new InventoryServiceClient(address, credentials.createInsecure());
+    // Several connections, as several client processes would have.
+    const channelOptions = (i: number): ChannelOptions => ({ 'grpc.use_local_subchannel_pool': 1, 'grpc.bench_channel': i });
+    const feedClients = Array.from({ length: CHANNELS }, (_, i) => new EventServiceClient(address, credentials.createInsecure(), channelOptions(i)));
+    cleanups.push(async () => {
+      inventory.close();
+      for (const c of feedClients) c.close();
+    });
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    cleanups.push(() => db.end());
+    const xacts = async () =>
+      Number(
+        (await db.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()')).rows[0]!
+          .n,
+      );
+
+    const createItem = unary(inventory.createItem.bind(inventory));
+    const createWarehouse = unary(inventory.createWarehouse.bind(inventory));
+    const receiveStock = unary(inventory.receiveStock.bind(inventory));
+    const getItem = unary(inventory.getItem.bind(inventory), 10_000);
+    await createWarehouse({ code: 'BW', name: 'Bench', region: 'eu', priority: 1, active: true });
+    for (let w = 0; w < WRITERS; w++) await createItem({ sku: `BENCH-${w}`, name: `bench ${w}`, description: '' });
+    let next = 0;
+    const write = () => receiveStock({ sku: `BENCH-${next++ % WRITERS}`, warehouseCode: 'BW', quantity: 1n, reference: 'bench', idempotencyKey: '' });
+
+    // Subscribers that match the write load: delivery latency.
+    let latencies: number[] = [];
+    let matchingFailures = 0;
+    for (let i = 0; i < MATCHING; i++) {
+      const call = feedClients[i % CHANNELS]!.subscribeEvents(
+        SubscribeEventsRequest.fromPartial({ start: { $case: 'fromNow', value: true }, streamIdPrefix: 'stock#BENCH-', eventTypes: ['StockReceived'] }),
+      );
+      call.on('data', (m: SubscribeEventsResponse) => {
+        const at = m.event?.occurTime;
+        if (at) latencies.push(Date.now() - at.getTime());
+      });
+      call.on('error', () => matchingFailures++);
+      cleanups.push(async () => call.cancel());
+    }
+
+    // Idle subscribers: filtered so that nothing the load writes matches them.
+    const idle: Array<{ cancel(): void; failed: boolean }> = [];
+    const openIdle = (i: number) => {
+      const byPrefix = i % 2 === 0;
+      const call = feedClients[i % CHANNELS]!.subscribeEvents(
+        SubscribeEventsRequest.fromPartial({
+          start: { $case: 'fromNow', value: true },
+          ...(byPrefix ? { streamIdPrefix: `item#IDLE-${i}` } : { eventTypes: ['AllocationExpired'] }),
+        }),
+      );
+      const entry = { cancel: () => call.cancel(), failed: false };
+      call.on('data', () => undefined);
+      call.on('error', (err: ServiceError) => {
+        if (err.code !== status.CANCELLED) entry.failed = true;
+      });
+      idle.push(entry);
+    };
+    cleanups.push(async () => {
+      for (const s of idle) s.cancel();
+    });
+
+    // A first write load warms the JIT, the pools and the caches before anything is measured.
+    await runLoad(write, { inFlight: WRITERS, durationMs: 2000, warmupMs: 500 });
+
+    const rows: Row[] = [];
+    for (const n of SUBSCRIBERS) {
+      while (idle.length < n) {
+        openIdle(idle.length);
+        if (idle.length % 250 === 0) await sleep(50); // let the server accept them in batches
+      }
+      await sleep(3000 + n); // every subscription has started (and, before issue 13, run its first queries)
+      const rss = rssKb(service.pid!);
+      const x0 = await xacts();
+      const t0 = Date.now();
+      await sleep(SECONDS * 500);
+      const idleRate = ((await xacts()) - x0 - 1) / ((Date.now() - t0) / 1000);
+      latencies = [];
+      const x1 = await xacts();
+      const t1 = Date.now();
+      const load = await runLoad(write, { inFlight: WRITERS, durationMs: SECONDS * 1000, warmupMs: 0 });
+      const loadRate = ((await xacts()) - x1 - 1) / ((Date.now() - t1) / 1000);
+      await sleep(1000); // deliveries in flight arrive
+      rows.push({
+        subscribers: n,
+        idleXactPerSec: idleRate,
+        loadXactPerSec: loadRate,
+        writesPerSec: load.perSecond,
+        writeErrors: load.errors,
+        deliveryP50: quantile(latencies, 0.5),
+        deliveryP99: quantile(latencies, 0.99),
+        delivered: latencies.length,
+        rssKb: rss,
+        failedSubscriptions: idle.filter((s) => s.failed).length + matchingFailures,
+      });
+      process.stdout.write(`measured ${n} idle subscribers\n`);
+    }
+    for (const s of idle.splice(0)) s.cancel();
+
+    const base = rows[0]!;
+    process.stdout.write(
+      `\nSubscribeEvents: ${WRITERS} ReceiveStock calls in flight for ${SECONDS} s per row, ${MATCHING} matching subscribers, service in its own process\n`,
+    );
+    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery p50 / p99 ms (n) | RSS MB | KB per idle sub | failed subs\n');
+    for (const r of rows) {
+      const perSub = r.subscribers === 0 ? Number.NaN : (r.rssKb - base.rssKb) / r.subscribers;
+      process.stdout.write(
+        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${r.failedSubscriptions}\n`,
+      );
+    }
+
+    // StreamEvents burst.
+    process.stdout.write(`\nwriting ${STREAM_EVENTS} events to warehouse#BURST ...\n`);
+    const dynamoClient = createDynamoClient({ endpoint: dynamoEndpoint, region: 'us-east-1', table });
+    cleanups.push(async () => dynamoClient.destroy());
+    const appender = new DynamoAppender(dynamoClient, table, log);
+    const at = new Date();
+    const batch: EventEnvelope[] = [];
+    for (let v = 1; v <= STREAM_EVENTS; v++) {
+      batch.push(
+        v === 1
+          ? { eventId: randomUUID(), streamId: 'warehouse#BURST', version: 1, type: 'WarehouseCreated', schemaVersion: 1, correlationId: 'bench', occurredAt: at, data: { code: 'BURST', name: 'Burst', region: 'eu', priority: 1, active: true } }
+          : { eventId: randomUUID(), streamId: 'warehouse#BURST', version: v, type: 'WarehouseUpdated', schemaVersion: 1, correlationId: 'bench', occurredAt: at, data: { code: 'BURST', changes: { priority: v } } },
+      );
+      if (batch.length === 1000 || v === STREAM_EVENTS) {
+        const { failed } = await appender.appendAll(batch.splice(0), 16);
+        if (failed > 0) throw new Error(`${failed} appends failed`);
+      }
+    }
+    const backlog = async () =>
+      Number((await db.query<{ n: string }>('select count(*) as n from event_outbox where appended_at is null')).rows[0]!.n);
+    const sampleBacklog = () => {
+      const samples: number[] = [];
+      let on = true;
+      const loop = (async () => {
+        while (on) {
+          samples.push(await backlog());
+          await sleep(250);
+        }
+      })();
+      return async () => {
+        on = false;
+        await loop;
+        return samples;
+      };
+    };
+    const readers = 4;
+    const writers = 2;
+    const getItemReq = { sku: 'BENCH-0', consistent: true };
+    const background = (ms: number) =>
+      Promise.all([
+        runLoad(() => getItem(getItemReq), { inFlight: readers, durationMs: ms, warmupMs: 0 }),
+        runLoad(write, { inFlight: writers, durationMs: ms, warmupMs: 0 }),
+      ]);
+    const stopQuiet = sampleBacklog();
+    const [quietGets] = await background(4000);
+    const quietBacklog = await stopQuiet();
+
+    const codes = new Map<string, number>();
+    let burstEnd = 0;
+    const burstStart = Date.now();
+    const burst = Promise.all(
+      Array.from(
+        { length: STREAM_CALLS },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            let received = 0;
+            const call = feedClients[i % CHANNELS]!.streamEvents(StreamEventsRequest.fromPartial({ streamId: 'warehouse#BURST' }), new Metadata(), {
+              deadline: Date.now() + 300_000,
+            });
+            call.on('data', () => received++);
+            const count = (name: string) => {
+              codes.set(name, (codes.get(name) ?? 0) + 1);
+              burstEnd = Date.now();
+              resolve();
+            };
+            call.on('error', (err: ServiceError) => count(status[err.code] ?? String(err.code)));
+            call.on('end', () => count(received === STREAM_EVENTS ? 'OK' : `OK but ${received} events`));
+          }),
+      ),
+    );
+    const stopBurst = sampleBacklog();
+    let duringGets: Awaited<ReturnType<typeof runLoad>> | undefined;
+    let burstDone = false;
+    void burst.then(() => (burstDone = true));
+    // GetItem and writes run alongside the whole burst, in rounds of 2 s.
+    const during: Array<Awaited<ReturnType<typeof runLoad>>> = [];
+    while (!burstDone) {
+      const [g] = await background(2000);
+      during.push(g);
+    }
+    await burst;
+    const burstBacklog = await stopBurst();
+    duringGets = during.reduce((worst, g) => (g.p99Ms > worst.p99Ms ? g : worst), during[0]!);
+    const allCalls = during.reduce((s, g) => s + g.calls, 0);
+    const allErrors = during.reduce((s, g) => s + g.errors, 0);
+    process.stdout.write(
+      `\nStreamEvents: ${STREAM_CALLS} concurrent calls over ${STREAM_EVENTS} events, ${readers} GetItem callers and ${writers} writers alongside\n`,
+    );
+    process.stdout.write(`final statuses: ${[...codes].map(([k, v]) => `${k} ${v}`).join(', ')} (in ${f1((burstEnd - burstStart) / 1000)} s)\n`);
+    process.stdout.write(
+      `GetItem before the burst: p50 ${f1(quietGets.p50Ms)} ms, p99 ${f1(quietGets.p99Ms)} ms (${f1(quietGets.perSecond)}/s)\n` +
+        `GetItem during the burst (worst 2 s round of ${during.length}): p50 ${f1(duringGets.p50Ms)} ms, p99 ${f1(duringGets.p99Ms)} ms; ${allCalls} calls, ${allErrors} errors\n` +
+        `GetItem p99 during / before: ${f2(duringGets.p99Ms / quietGets.p99Ms)}x\n` +
+        `relay backlog (outbox rows not in DynamoDB): before max ${Math.max(...quietBacklog)}, during max ${Math.max(...burstBacklog)}, at the end ${burstBacklog.at(-1)}\n`,
+    );
+    process.stdout.write('\nThis machine is shared with other work: absolute numbers drift; compare within one run.\n');
+  } finally {
+    for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
