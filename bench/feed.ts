@@ -42,6 +42,7 @@ const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 300);
 const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 5000);
+const STREAM_DEADLINE_MS = Number(process.env.BENCH_STREAM_DEADLINE_MS ?? 600_000);
 const MATCHING = 5;
 const CHANNELS = 8;
 const log = createLogger('warn');
@@ -110,6 +111,8 @@ interface Row {
   writeErrors: number;
   deliveryP50: number;
   deliveryP99: number;
+  returnP50: number;
+  returnP99: number;
   delivered: number;
   rssKb: number;
   failedSubscriptions: number;
@@ -150,11 +153,12 @@ async function main(): Promise<void> {
         DYNAMODB_ENDPOINT: dynamoEndpoint,
         EVENTS_TABLE: table,
         GRPC_PORT: String(servicePort),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'error',
         CACHE_STATS_INTERVAL_MS: '0',
         ...extraEnv,
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The service's log (one line per failed call) would drown the results.
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     cleanups.push(() => stopChild(service));
     const address = `127.0.0.1:${servicePort}`;
@@ -184,18 +188,32 @@ async function main(): Promise<void> {
     await createWarehouse({ code: 'BW', name: 'Bench', region: 'eu', priority: 1, active: true });
     for (let w = 0; w < WRITERS; w++) await createItem({ sku: `BENCH-${w}`, name: `bench ${w}`, description: '' });
     let next = 0;
-    const write = () => receiveStock({ sku: `BENCH-${next++ % WRITERS}`, warehouseCode: 'BW', quantity: 1n, reference: 'bench', idempotencyKey: '' });
+    // When each write's response arrived, by stream and version: the delivery latency is
+    // measured from there (commit happened before it) and from occurred_at (set before commit).
+    const returned = new Map<string, number>();
+    const write = async () => {
+      const sku = `BENCH-${next++ % WRITERS}`;
+      const res = (await receiveStock({ sku, warehouseCode: 'BW', quantity: 1n, reference: 'bench', idempotencyKey: '' })) as {
+        stockLevel?: { version: bigint };
+      };
+      if (res.stockLevel) returned.set(`stock#${sku}#BW/${res.stockLevel.version}`, Date.now());
+    };
 
     // Subscribers that match the write load: delivery latency.
     let latencies: number[] = [];
+    let sinceReturn: number[] = [];
+    const early: Array<{ key: string; at: number }> = [];
     let matchingFailures = 0;
     for (let i = 0; i < MATCHING; i++) {
       const call = feedClients[i % CHANNELS]!.subscribeEvents(
         SubscribeEventsRequest.fromPartial({ start: { $case: 'fromNow', value: true }, streamIdPrefix: 'stock#BENCH-', eventTypes: ['StockReceived'] }),
       );
       call.on('data', (m: SubscribeEventsResponse) => {
+        const now = Date.now();
         const at = m.event?.occurTime;
-        if (at) latencies.push(Date.now() - at.getTime());
+        if (at) latencies.push(now - at.getTime());
+        // Only the first matching subscriber's copy: one latency per write.
+        if (i === 0 && m.event) early.push({ key: `${m.event.streamId}/${m.event.version}`, at: now });
       });
       call.on('error', () => matchingFailures++);
       cleanups.push(async () => call.cancel());
@@ -238,11 +256,18 @@ async function main(): Promise<void> {
       await sleep(SECONDS * 500);
       const idleRate = ((await xacts()) - x0 - 1) / ((Date.now() - t0) / 1000);
       latencies = [];
+      early.length = 0;
+      returned.clear();
       const x1 = await xacts();
       const t1 = Date.now();
       const load = await runLoad(write, { inFlight: WRITERS, durationMs: SECONDS * 1000, warmupMs: 0 });
       const loadRate = ((await xacts()) - x1 - 1) / ((Date.now() - t1) / 1000);
       await sleep(1000); // deliveries in flight arrive
+      // A delivery may beat the writer's response (negative): the commit was before both.
+      sinceReturn = early.flatMap(({ key, at }) => {
+        const r = returned.get(key);
+        return r === undefined ? [] : [at - r];
+      });
       rows.push({
         subscribers: n,
         idleXactPerSec: idleRate,
@@ -251,6 +276,8 @@ async function main(): Promise<void> {
         writeErrors: load.errors,
         deliveryP50: quantile(latencies, 0.5),
         deliveryP99: quantile(latencies, 0.99),
+        returnP50: quantile(sinceReturn, 0.5),
+        returnP99: quantile(sinceReturn, 0.99),
         delivered: latencies.length,
         rssKb: rss,
         failedSubscriptions: idle.filter((s) => s.failed).length + matchingFailures,
@@ -263,11 +290,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nSubscribeEvents: ${WRITERS} ReceiveStock calls in flight for ${SECONDS} s per row, ${MATCHING} matching subscribers, service in its own process\n`,
     );
-    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery p50 / p99 ms (n) | RSS MB | KB per idle sub | failed subs\n');
+    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery ms after occurred_at p50 / p99 (n) | after the write returned p50 / p99 | RSS MB | KB per idle sub | failed subs\n');
     for (const r of rows) {
       const perSub = r.subscribers === 0 ? Number.NaN : (r.rssKb - base.rssKb) / r.subscribers;
       process.stdout.write(
-        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${r.failedSubscriptions}\n`,
+        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${r.failedSubscriptions}\n`,
       );
     }
 
@@ -328,16 +355,16 @@ async function main(): Promise<void> {
           new Promise<void>((resolve) => {
             let received = 0;
             const call = feedClients[i % CHANNELS]!.streamEvents(StreamEventsRequest.fromPartial({ streamId: 'warehouse#BURST' }), new Metadata(), {
-              deadline: Date.now() + 300_000,
+              deadline: Date.now() + STREAM_DEADLINE_MS,
             });
             call.on('data', () => received++);
-            const count = (name: string) => {
+            call.on('error', () => undefined); // counted from 'status', which comes once per call
+            call.on('status', (st: { code: number }) => {
+              const name = st.code === status.OK && received !== STREAM_EVENTS ? `OK with only ${received} events` : (status[st.code] ?? String(st.code));
               codes.set(name, (codes.get(name) ?? 0) + 1);
               burstEnd = Date.now();
               resolve();
-            };
-            call.on('error', (err: ServiceError) => count(status[err.code] ?? String(err.code)));
-            call.on('end', () => count(received === STREAM_EVENTS ? 'OK' : `OK but ${received} events`));
+            });
           }),
       ),
     );
@@ -359,7 +386,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nStreamEvents: ${STREAM_CALLS} concurrent calls over ${STREAM_EVENTS} events, ${readers} GetItem callers and ${writers} writers alongside\n`,
     );
-    process.stdout.write(`final statuses: ${[...codes].map(([k, v]) => `${k} ${v}`).join(', ')} (in ${f1((burstEnd - burstStart) / 1000)} s)\n`);
+    process.stdout.write(
+      `final statuses: ${[...codes].map(([k, v]) => `${k} ${v}`).join(', ')} (last one after ${f1((burstEnd - burstStart) / 1000)} s; deadline ${STREAM_DEADLINE_MS / 1000} s)\n`,
+    );
     process.stdout.write(
       `GetItem before the burst: p50 ${f1(quietGets.p50Ms)} ms, p99 ${f1(quietGets.p99Ms)} ms (${f1(quietGets.perSecond)}/s)\n` +
         `GetItem during the burst (worst 2 s round of ${during.length}): p50 ${f1(duringGets.p50Ms)} ms, p99 ${f1(duringGets.p99Ms)} ms; ${allCalls} calls, ${allErrors} errors\n` +

@@ -6,11 +6,14 @@ import type { Config } from './config.js';
 import { startEmbeddedDynamo, startEmbeddedPostgres } from './embedded/index.js';
 import { createDynamoClient, DynamoAppender } from './events/dynamo-appender.js';
 import { DynamoReader } from './events/dynamo-reader.js';
+import { ConcurrencyGate } from './events/gate.js';
 import { FeedListener } from './events/feed/listener.js';
+import { FeedPages } from './events/feed/pages.js';
 import { FeedPruner } from './events/feed/pruner.js';
 import { FeedSequencer } from './events/feed/sequencer.js';
 import { FeedSignal } from './events/feed/signal.js';
 import { FeedReader } from './events/feed/subscription.js';
+import { FeedTail } from './events/feed/tail.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
 import { CachedReads } from './inventory/cached-reads.js';
@@ -44,6 +47,8 @@ export interface App {
     readonly sequencer: FeedSequencer;
     readonly pruner: FeedPruner;
     readonly feed: FeedReader;
+    readonly feedTail: FeedTail;
+    readonly feedPages: FeedPages;
   };
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
@@ -101,7 +106,14 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       newId: options.newId ?? randomUUID,
       onListenerError: (err) => log.error({ err: (err as Error).message }, 'commit listener failed'),
     });
-    const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize);
+    // StreamEvents shares a bounded number of Query requests, so a burst queues instead of
+    // taking every connection from the relay.
+    const streamReads = new ConcurrencyGate(
+      config.events.streamReadConcurrency,
+      config.events.streamReadQueue,
+      `StreamEvents: ${config.events.streamReadQueue} calls already wait for one of this instance's ${config.events.streamReadConcurrency} event store reads (STREAM_READ_QUEUE, STREAM_READ_CONCURRENCY); retry later`,
+    );
+    const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize, streamReads);
     const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
     const snapshotter = new Snapshotter(
       new DynamoReader(dynamoClient, config.dynamodb.table, 100),
@@ -163,7 +175,16 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     pruner.start();
     cleanups.push(() => pruner.stop());
-    const feed = new FeedReader(orm, signal, { pageSize: 200, pollMs: config.feed.pollMs });
+    // One tail reader per instance feeds every live subscriber (docs/event-feed.md).
+    const feedPages = new FeedPages(orm);
+    const feedTail = new FeedTail(feedPages, signal, log, { windowEvents: config.feed.windowEvents, pageSize: 500, pollMs: config.feed.pollMs });
+    await feedTail.start();
+    cleanups.push(() => feedTail.stop());
+    const feed = new FeedReader(feedPages, feedTail, signal, new ConcurrencyGate(config.feed.catchUpReaders, Number.POSITIVE_INFINITY, 'feed catch-up'), {
+      pageSize: 200,
+      subscriberBuffer: config.feed.subscriberBuffer,
+      maxSubscriptions: config.feed.maxSubscriptions,
+    });
 
     const warehouses = new WarehouseService(uow);
     const items = new ItemService(uow);
@@ -202,7 +223,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       grpc,
       cache,
       cacheListener,
-      events: { reader, snapshots, sequencer, pruner, feed },
+      events: { reader, snapshots, sequencer, pruner, feed, feedTail, feedPages },
       allocations,
       expirySweeper,
       partitions,

@@ -33,6 +33,9 @@ export interface Config {
     readonly retentionDays: number;
     /** Events per DynamoDB Query page when streaming a stream to a client. */
     readonly streamPageSize: number;
+    /** StreamEvents: DynamoDB Query requests in flight per instance, and calls waiting for one. */
+    readonly streamReadConcurrency: number;
+    readonly streamReadQueue: number;
   };
   readonly feed: {
     /** Appended rows of the global feed are kept this long, then pruned. */
@@ -41,6 +44,13 @@ export interface Config {
     readonly pollMs: number;
     readonly pruneIntervalMs: number;
     readonly batchSize: number;
+    /** Newest events kept in memory for subscribers (docs/event-feed.md). */
+    readonly windowEvents: number;
+    /** Events buffered per live subscriber before it is detached to read at its own pace. */
+    readonly subscriberBuffer: number;
+    /** Subscribers reading history from PostgreSQL at the same time, per instance. */
+    readonly catchUpReaders: number;
+    readonly maxSubscriptions: number;
   };
   readonly cache: {
     /** 0 turns the read cache off. */
@@ -107,6 +117,12 @@ const schema = z.object({
   FEED_POLL_MS: int(10, 600_000).default(1000),
   FEED_PRUNE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   FEED_BATCH_SIZE: int(1, 10_000).default(500),
+  FEED_WINDOW_EVENTS: int(100, 1_000_000).default(10_000),
+  FEED_SUBSCRIBER_BUFFER: int(1, 100_000).default(500),
+  FEED_CATCHUP_READERS: int(1, 100).default(4),
+  MAX_SUBSCRIPTIONS: int(1, 1_000_000).default(10_000),
+  STREAM_READ_CONCURRENCY: int(1, 1000).default(16),
+  STREAM_READ_QUEUE: int(0, 1_000_000).default(1000),
   ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
   ALLOCATION_BATCH_CONCURRENCY: int(1, 100).default(4),
   EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
@@ -154,12 +170,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       table: e.EVENTS_TABLE,
     },
     relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE, healthMaxAgeMs: e.RELAY_HEALTH_MAX_AGE_MS },
-    events: { snapshotEvery: e.SNAPSHOT_EVERY, retentionDays: e.EVENT_RETENTION_DAYS, streamPageSize: e.STREAM_PAGE_SIZE },
+    events: {
+      snapshotEvery: e.SNAPSHOT_EVERY,
+      retentionDays: e.EVENT_RETENTION_DAYS,
+      streamPageSize: e.STREAM_PAGE_SIZE,
+      streamReadConcurrency: e.STREAM_READ_CONCURRENCY,
+      streamReadQueue: e.STREAM_READ_QUEUE,
+    },
     feed: {
       retentionHours: e.FEED_RETENTION_HOURS,
       pollMs: e.FEED_POLL_MS,
       pruneIntervalMs: e.FEED_PRUNE_INTERVAL_MS,
       batchSize: e.FEED_BATCH_SIZE,
+      windowEvents: e.FEED_WINDOW_EVENTS,
+      subscriberBuffer: e.FEED_SUBSCRIBER_BUFFER,
+      catchUpReaders: e.FEED_CATCHUP_READERS,
+      maxSubscriptions: e.MAX_SUBSCRIPTIONS,
     },
     cache: {
       maxEntries: e.CACHE_MAX_ENTRIES,

@@ -1,6 +1,8 @@
 import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DomainError } from '../inventory/errors.js';
 import { fromItem } from './dynamo-appender.js';
 import { KEY } from './dynamo-schema.js';
+import type { ConcurrencyGate } from './gate.js';
 import type { EventEnvelope } from './types.js';
 
 export interface StreamRange {
@@ -33,15 +35,19 @@ export class DynamoReader {
     private readonly client: DynamoDBClient,
     private readonly table: string,
     private readonly pageSize: number,
+    /** Bounds this reader's Query requests in flight (StreamEvents); none for internal readers. */
+    private readonly gate?: ConcurrencyGate,
   ) {}
 
   async *read(range: StreamRange, signal?: AbortSignal): AsyncGenerator<EventEnvelope> {
     if (range.lowVersion > range.highVersion) return;
     let remaining = range.limit ?? Number.POSITIVE_INFINITY;
     let start: Record<string, AttributeValue> | undefined;
+    let first = true;
     do {
       if (signal?.aborted) return;
-      const out = await this.query(range, remaining, start, signal);
+      const out = await this.query(range, remaining, start, signal, !first);
+      first = false;
       this.stats.pages++;
       const items = out.Items ?? [];
       this.stats.items += items.length;
@@ -55,10 +61,32 @@ export class DynamoReader {
   }
 
   /**
-   * One Query page. The SDK leaves a listener on the abort signal it is given, so each page
-   * gets its own short-lived signal tied to the caller's.
+   * One Query page, in a slot of the gate when there is one. A failure of DynamoDB (a
+   * timeout, a refused connection, throttling) is UNAVAILABLE: the caller may retry.
    */
-  private async query(range: StreamRange, remaining: number, start: Record<string, AttributeValue> | undefined, signal?: AbortSignal) {
+  private async query(
+    range: StreamRange,
+    remaining: number,
+    start: Record<string, AttributeValue> | undefined,
+    signal: AbortSignal | undefined,
+    admitted: boolean,
+  ) {
+    const release = await this.gate?.acquire(signal, admitted);
+    try {
+      return await this.send(range, remaining, start, signal);
+    } catch (err) {
+      if (signal?.aborted || err instanceof DomainError) throw err;
+      throw new DomainError('UNAVAILABLE', `the event store did not answer (${(err as Error).name}); retry later`, { dependency: 'dynamodb' });
+    } finally {
+      release?.();
+    }
+  }
+
+  /**
+   * The SDK leaves a listener on the abort signal it is given, so each page gets its own
+   * short-lived signal tied to the caller's.
+   */
+  private async send(range: StreamRange, remaining: number, start: Record<string, AttributeValue> | undefined, signal?: AbortSignal) {
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal?.addEventListener('abort', abort, { once: true });

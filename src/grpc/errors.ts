@@ -14,6 +14,7 @@ export const STATUS_OF: Record<ErrorCode, status> = {
   IDEMPOTENCY_MISMATCH: status.FAILED_PRECONDITION,
   STALE_POSITION: status.OUT_OF_RANGE,
   UNAVAILABLE: status.UNAVAILABLE,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
 };
 
 export const ERROR_DOMAIN = 'inventory.v1';

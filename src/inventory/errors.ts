@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'FAILED_PRECONDITION' // the state does not allow the change (not enough stock, bad transition)
   | 'IDEMPOTENCY_MISMATCH' // an idempotency key reused with a different request
   | 'STALE_POSITION' // a feed position older than what is retained
-  | 'UNAVAILABLE'; // a dependency is down; retrying later may succeed
+  | 'UNAVAILABLE' // a dependency is down; retrying later may succeed
+  | 'RESOURCE_EXHAUSTED'; // an instance limit is reached (subscriptions, queued reads); retry later or elsewhere
 
 /** Structured facts about a failure, safe to show to callers. */
 export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;

@@ -1,45 +1,66 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { DomainError } from '../../inventory/errors.js';
-import type { EventEnvelope, EventType } from '../types.js';
-import { envelopeOfRow, OUTBOX_COLUMNS, type OutboxRow } from './rows.js';
+import type { ConcurrencyGate } from '../gate.js';
+import type { EventEnvelope } from '../types.js';
+import { matcherOf, type FeedFilter } from './filter.js';
+import type { FeedPages } from './pages.js';
 import type { FeedSignal } from './signal.js';
+import type { FeedTail } from './tail.js';
 
 export type FeedStart = { kind: 'after'; position: number } | { kind: 'now' } | { kind: 'oldest' };
 
-export interface SubscribeOptions {
+export interface SubscribeOptions extends FeedFilter {
   readonly start: FeedStart;
-  readonly streamIdPrefix: string;
-  readonly eventTypes: readonly EventType[];
 }
 
-export interface FeedState {
-  lastPosition: number;
-  prunedThrough: number;
+export type { FeedState } from './pages.js';
+
+export interface FeedReaderOptions {
+  /** Events per catch-up page and per slice of the window. */
+  readonly pageSize: number;
+  /** Events buffered for one live subscriber before it is detached (the slow-consumer rule). */
+  readonly subscriberBuffer: number;
+  /** Open subscriptions per instance; beyond it RESOURCE_EXHAUSTED. */
+  readonly maxSubscriptions: number;
 }
 
-const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** How often each path was taken (tests and the benchmark). */
+export interface FeedReaderStats {
+  /** A live subscriber's buffer overflowed and it went back to reading at its own pace. */
+  overflows: number;
+  /** A subscriber joined the live window. */
+  joins: number;
+}
 
 /**
- * Reads the global feed. A subscription is a single loop over `position > cursor`:
- * history and live events are the same query, so nothing can fall into a gap between
- * "catching up" and "following", and the cursor only moves forward, so nothing repeats.
+ * Serves SubscribeEvents. A subscription moves its cursor forward through three sources,
+ * each covering what the next cannot: PostgreSQL pages (catch-up, filtered in SQL, in one
+ * of a bounded number of catch-up slots) while the cursor is older than the in-memory
+ * window; slices of the window; and, once at the window's head, the live set, where the
+ * tail pushes each new batch into the subscriber's bounded buffer. Every source delivers
+ * only positions after the cursor, in order, so there is no gap and no repeat between them.
+ * A live subscriber whose buffer overflows (its client reads slower than events arrive)
+ * is detached and goes back through the window or PostgreSQL at its own pace: it is never
+ * ended for being slow, and costs no memory beyond its buffer.
  */
 export class FeedReader {
+  private open = 0;
+  readonly stats: FeedReaderStats = { overflows: 0, joins: 0 };
+
   constructor(
-    private readonly orm: MikroORM,
+    private readonly pages: FeedPages,
+    private readonly tail: FeedTail,
     private readonly signal: FeedSignal,
-    private readonly options: { pageSize: number; pollMs: number },
+    private readonly catchUp: ConcurrencyGate,
+    private readonly options: FeedReaderOptions,
   ) {}
 
-  async state(): Promise<FeedState> {
-    const rows = (await this.orm.em
-      .fork()
-      .execute('select last_position, pruned_through from event_feed where id = 1')) as Array<{
-      last_position: string;
-      pruned_through: string;
-    }>;
-    const r = rows[0];
-    return { lastPosition: Number(r?.last_position ?? 0), prunedThrough: Number(r?.pruned_through ?? 0) };
+  /** Subscriptions open in this instance (for a gauge). */
+  get openSubscriptions(): number {
+    return this.open;
+  }
+
+  state(): ReturnType<FeedPages['state']> {
+    return this.pages.state();
   }
 
   private stale(after: number, prunedThrough: number): DomainError {
@@ -50,43 +71,26 @@ export class FeedReader {
     );
   }
 
-  /**
-   * One page after `cursor`, read in one statement (one snapshot) together with the feed
-   * state, so a prune between two reads cannot remove rows unnoticed.
-   */
-  private async page(cursor: number, o: SubscribeOptions): Promise<{ state: FeedState; events: EventEnvelope[] }> {
-    const filters: string[] = [];
-    const params: unknown[] = [cursor];
-    if (o.streamIdPrefix !== '') {
-      filters.push(`and o.stream_id like ?`);
-      params.push(`${escapeLike(o.streamIdPrefix)}%`);
+  async *subscribe(o: SubscribeOptions, abort: AbortSignal): AsyncGenerator<EventEnvelope> {
+    if (this.open >= this.options.maxSubscriptions) {
+      throw new DomainError(
+        'RESOURCE_EXHAUSTED',
+        `this instance already serves MAX_SUBSCRIPTIONS=${this.options.maxSubscriptions} subscriptions; retry later or on another instance`,
+        { limit: this.options.maxSubscriptions },
+      );
     }
-    if (o.eventTypes.length > 0) {
-      filters.push(`and o.type in (?)`);
-      params.push([...o.eventTypes]);
+    this.open++;
+    try {
+      yield* this.follow(o, abort);
+    } finally {
+      this.open--;
     }
-    params.push(this.options.pageSize);
-    const rows = (await this.orm.em.fork().execute(
-      `select f.last_position, f.pruned_through, e.*
-         from event_feed f
-         left join lateral (
-           select ${OUTBOX_COLUMNS} from event_outbox o
-            where o.position > ? and o.position <= f.last_position ${filters.join(' ')}
-            order by o.position limit ?
-         ) e on true
-        where f.id = 1`,
-      params,
-    )) as Array<OutboxRow & { last_position: string; pruned_through: string }>;
-    const first = rows[0];
-    const state = { lastPosition: Number(first?.last_position ?? 0), prunedThrough: Number(first?.pruned_through ?? 0) };
-    const events = rows.filter((r) => r.event_id !== null).map(envelopeOfRow);
-    return { state, events };
   }
 
-  async *subscribe(o: SubscribeOptions, abort: AbortSignal): AsyncGenerator<EventEnvelope> {
-    let cursor: number;
-    const initial = await this.state();
+  private async *follow(o: SubscribeOptions, abort: AbortSignal): AsyncGenerator<EventEnvelope> {
+    const initial = await this.pages.state();
     this.signal.advance(initial.lastPosition);
+    let cursor: number;
     switch (o.start.kind) {
       case 'now':
         cursor = initial.lastPosition;
@@ -103,24 +107,48 @@ export class FeedReader {
           );
         }
         cursor = o.start.position;
+        // The window may still hold pruned positions; the answer must not depend on it.
+        if (cursor < initial.prunedThrough) throw this.stale(cursor, initial.prunedThrough);
         break;
       default: {
         const never: never = o.start;
         throw new Error(`unknown start ${JSON.stringify(never)}`);
       }
     }
+    const match = matcherOf(o);
+    const { pageSize } = this.options;
     while (!abort.aborted) {
-      const { state, events } = await this.page(cursor, o);
-      if (cursor < state.prunedThrough) throw this.stale(cursor, state.prunedThrough);
-      for (const e of events) {
-        yield e;
-        cursor = e.position!;
+      const slice = this.tail.slice(cursor, match, pageSize);
+      if (slice === undefined) {
+        // Older than the window: one page from PostgreSQL, in a catch-up slot.
+        const { state, events } = await this.catchUp.run(() => this.pages.page(cursor, pageSize, 'catchUp', o), abort, true);
+        if (cursor < state.prunedThrough) throw this.stale(cursor, state.prunedThrough);
+        for (const e of events) {
+          yield e;
+          cursor = e.position!;
+        }
+        // Filtered out or nothing more: everything up to last_position has been looked at.
+        if (events.length < pageSize) cursor = Math.max(cursor, state.lastPosition);
+        continue;
       }
-      if (events.length === this.options.pageSize) continue;
-      // Filtered out or nothing new: everything up to last_position has been looked at.
-      cursor = Math.max(cursor, state.lastPosition);
-      this.signal.advance(state.lastPosition);
-      await this.signal.waitBeyond(cursor, this.options.pollMs, abort);
+      if (slice.through > cursor) {
+        for (const e of slice.events) {
+          yield e;
+          cursor = e.position!;
+        }
+        cursor = Math.max(cursor, slice.through);
+        continue;
+      }
+      const live = this.tail.attach(cursor, match, this.options.subscriberBuffer);
+      if (live === undefined) continue;
+      this.stats.joins++;
+      try {
+        for (let e = await live.take(abort); e !== undefined; e = await live.take(abort)) yield e;
+      } finally {
+        this.tail.detach(live);
+      }
+      if (live.overflowed) this.stats.overflows++;
+      cursor = live.cursor;
     }
   }
 }

@@ -1,0 +1,127 @@
+import type { Logger } from '../../log.js';
+import type { EventEnvelope } from '../types.js';
+import type { Matcher } from './filter.js';
+import { LiveSubscriber } from './live.js';
+import type { FeedPages } from './pages.js';
+import type { FeedSignal } from './signal.js';
+import { FeedWindow } from './window.js';
+
+export interface FeedTailOptions {
+  /** Events kept in memory for subscribers that join or fall a little behind. */
+  readonly windowEvents: number;
+  /** Events per read. */
+  readonly pageSize: number;
+  /** The fallback when a notification is lost: one read per interval for the whole instance. */
+  readonly pollMs: number;
+}
+
+/**
+ * The one reader of the global feed in this instance. Woken by the FeedSignal (this
+ * instance's sequencer, and LISTEN/NOTIFY for the others) or by its single poll timer, it
+ * reads each new range of positions once, unfiltered, into the window, and offers every
+ * batch to the live subscribers, which filter it in memory. The cost of the feed in
+ * PostgreSQL is therefore one reader per instance, whatever the number of subscribers.
+ */
+export class FeedTail {
+  private readonly live = new Set<LiveSubscriber>();
+  private window: FeedWindow;
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly pages: FeedPages,
+    private readonly signal: FeedSignal,
+    private readonly log: Logger,
+    private readonly options: FeedTailOptions,
+  ) {
+    this.window = new FeedWindow(options.windowEvents, 0);
+  }
+
+  /** Live subscribers now. */
+  get subscribers(): number {
+    return this.live.size;
+  }
+
+  /** The window's range (for tests and the benchmark). */
+  get range(): { start: number; head: number } {
+    return { start: this.window.start, head: this.window.head };
+  }
+
+  /** Starts at the feed's current end: history is read by catch-up, not into the window. */
+  async start(): Promise<void> {
+    const state = await this.pages.state();
+    this.window = new FeedWindow(this.options.windowEvents, state.lastPosition);
+    this.signal.advance(state.lastPosition);
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        await this.readNew();
+        if (this.failing) this.log.info('feed tail reads again');
+        this.failing = false;
+      } catch (err) {
+        if (!this.failing) this.log.warn({ err: (err as Error).message }, 'feed tail read failed; retrying every poll interval');
+        this.failing = true;
+      }
+      await this.signal.waitBeyond(this.window.head, this.options.pollMs, this.stopping.signal);
+    }
+  }
+
+  private async readNew(): Promise<void> {
+    for (;;) {
+      if (this.stopping.signal.aborted) return;
+      const head = this.window.head;
+      const { state, events } = await this.pages.page(head, this.options.pageSize, 'tail');
+      if (head < state.prunedThrough) {
+        // Pruned past us (only after a very long stall): positions are missing from memory,
+        // so every live subscriber continues through catch-up, which reports what was lost.
+        this.log.warn({ head, prunedThrough: state.prunedThrough }, 'feed tail fell behind the retention');
+        this.window.reset(state.prunedThrough);
+        for (const s of this.live) s.detach();
+        this.live.clear();
+        continue;
+      }
+      if (events.length > 0) this.publish(events);
+      this.signal.advance(state.lastPosition);
+      if (events.length < this.options.pageSize) return;
+    }
+  }
+
+  private publish(events: EventEnvelope[]): void {
+    this.window.append(events);
+    for (const s of this.live) if (!s.offer(events)) this.live.delete(s);
+  }
+
+  /** Matching events of the window after `cursor`; undefined when the cursor is older than the window. */
+  slice(cursor: number, match: Matcher, limit: number): { events: EventEnvelope[]; through: number } | undefined {
+    return this.window.after(cursor, match, limit);
+  }
+
+  /**
+   * Joins the live set if `cursor` is at (or beyond) the window's head, else undefined (read
+   * the window first). Synchronous, like `slice`, so no batch can arrive between the
+   * caller's last slice and the join: nothing is skipped at the seam, and the subscriber
+   * ignores positions up to its cursor, so nothing repeats.
+   */
+  attach(cursor: number, match: Matcher, capacity: number): LiveSubscriber | undefined {
+    if (cursor < this.window.head) return undefined;
+    const s = new LiveSubscriber(cursor, match, capacity);
+    this.live.add(s);
+    return s;
+  }
+
+  detach(s: LiveSubscriber): void {
+    this.live.delete(s);
+    s.detach();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    for (const s of this.live) s.detach();
+    this.live.clear();
+  }
+}
