@@ -113,7 +113,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       config.events.streamReadQueue,
       `StreamEvents: ${config.events.streamReadQueue} calls already wait for one of this instance's ${config.events.streamReadConcurrency} event store reads (STREAM_READ_QUEUE, STREAM_READ_CONCURRENCY); retry later`,
     );
-    const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize, streamReads);
+    const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize, streamReads, 10_000);
     const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
     const snapshotter = new Snapshotter(
       new DynamoReader(dynamoClient, config.dynamodb.table, 100),

@@ -37,6 +37,12 @@ export class DynamoReader {
     private readonly pageSize: number,
     /** Bounds this reader's Query requests in flight (StreamEvents); none for internal readers. */
     private readonly gate?: ConcurrencyGate,
+    /**
+     * A page that takes longer is abandoned as UNAVAILABLE. The SDK's requestTimeout only
+     * logs a warning (unless throwOnRequestTimeout), so without this a stalled DynamoDB
+     * would hold a read slot for ever. None for internal readers (replay pages are large).
+     */
+    private readonly pageTimeoutMs?: number,
   ) {}
 
   async *read(range: StreamRange, signal?: AbortSignal): AsyncGenerator<EventEnvelope> {
@@ -76,7 +82,8 @@ export class DynamoReader {
       return await this.send(range, remaining, start, signal);
     } catch (err) {
       if (signal?.aborted || err instanceof DomainError) throw err;
-      throw new DomainError('UNAVAILABLE', `the event store did not answer (${(err as Error).name}); retry later`, { dependency: 'dynamodb' });
+      const why = err instanceof PageTimeout ? `no answer within ${this.pageTimeoutMs} ms` : (err as Error).name;
+      throw new DomainError('UNAVAILABLE', `the event store did not answer (${why}); retry later`, { dependency: 'dynamodb' });
     } finally {
       release?.();
     }
@@ -90,6 +97,14 @@ export class DynamoReader {
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal?.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    const timer =
+      this.pageTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, this.pageTimeoutMs);
     try {
       return await this.client.send(
         new QueryCommand({
@@ -108,8 +123,15 @@ export class DynamoReader {
         }),
         { abortSignal: controller.signal },
       );
+    } catch (err) {
+      throw timedOut ? new PageTimeout() : err;
     } finally {
+      clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
     }
   }
+}
+
+class PageTimeout extends Error {
+  override name = 'PageTimeout';
 }
