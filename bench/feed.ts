@@ -221,6 +221,7 @@ async function main(): Promise<void> {
 
     // Idle subscribers: filtered so that nothing the load writes matches them.
     const idle: Array<{ cancel(): void; failed: boolean }> = [];
+    const subscriptionFailures = new Map<string, number>();
     const openIdle = (i: number) => {
       const byPrefix = i % 2 === 0;
       const call = feedClients[i % CHANNELS]!.subscribeEvents(
@@ -232,7 +233,10 @@ async function main(): Promise<void> {
       const entry = { cancel: () => call.cancel(), failed: false };
       call.on('data', () => undefined);
       call.on('error', (err: ServiceError) => {
-        if (err.code !== status.CANCELLED) entry.failed = true;
+        if (err.code === status.CANCELLED) return;
+        entry.failed = true;
+        const name = status[err.code] ?? String(err.code);
+        subscriptionFailures.set(name, (subscriptionFailures.get(name) ?? 0) + 1);
       });
       idle.push(entry);
     };
@@ -296,6 +300,10 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${r.failedSubscriptions}\n`,
       );
+    }
+
+    if (subscriptionFailures.size > 0) {
+      process.stdout.write(`idle subscriptions that failed, by status: ${[...subscriptionFailures].map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     }
 
     // StreamEvents burst.

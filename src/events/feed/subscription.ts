@@ -88,7 +88,9 @@ export class FeedReader {
   }
 
   private async *follow(o: SubscribeOptions, abort: AbortSignal): AsyncGenerator<EventEnvelope> {
-    const initial = await this.pages.state();
+    // Through the catch-up slots too: a reconnect storm of thousands of subscribers must not
+    // take every pooled connection from the write path.
+    const initial = await this.catchUp.run(() => this.pages.state(), abort, true);
     this.signal.advance(initial.lastPosition);
     let cursor: number;
     switch (o.start.kind) {
