@@ -10,14 +10,14 @@ import { eventClient, Subscription, waitFor } from '../support/events.js';
 type Row = { event_id: string; stream_id: string; type: string; position: string };
 
 /** Writes outbox rows the way committed transactions do (the sequencer numbers them). */
-async function writeItems(t: TestApp, prefix: string, count: number, writers: number, descriptionBytes = 0): Promise<void> {
+async function writeItems(t: TestApp, prefix: string, count: number, writers: number, descriptionBytes = 0, first = 0): Promise<void> {
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
       const c = new pg.Client({ connectionString: t.databaseUrl });
       await c.connect();
       try {
         for (let i = w; i < count; i += writers) {
-          const sku = `${prefix}-${w}-${i}`;
+          const sku = `${prefix}-${w}-${first + i}`;
           await c.query(
             `insert into event_outbox (event_id, stream_id, version, type, schema_version, payload, correlation_id, occurred_at)
              values ($1, $2, 1, 'ItemCreated', 1, $3, 'fanout', now())`,
@@ -121,8 +121,11 @@ describe('global feed at scale: fan-out, catch-up seam, slow consumers, limits (
     it('subscribers joining from position 0 while writers write get every event exactly once, in order', async () => {
       const joins = t.app.events.feed.stats.joins;
       const subs: Subscription[] = [new Subscription(events, { start: { $case: 'afterPosition', value: 0n } })];
-      const writing = writeItems(t, 'SEAM', 900, 6);
-      // Subscribers start from the beginning at different moments during the writes.
+      // First enough events that the window has moved past position 0 ...
+      await writeItems(t, 'SEAM', 300, 6);
+      await waitFor(() => t.app.events.feedTail.range.start > 0, 30_000, 'the window to move on');
+      // ... then subscribers start from the beginning at different moments while writes go on.
+      const writing = writeItems(t, 'SEAM', 600, 6, 0, 300);
       for (let i = 0; i < 8; i++) {
         await new Promise((r) => setTimeout(r, 150));
         subs.push(new Subscription(events, { start: { $case: 'afterPosition', value: 0n } }));
