@@ -4,13 +4,17 @@ import { DomainError } from '../inventory/errors.js';
 export type Release = () => void;
 
 /**
- * At most `limit` holders at a time, the rest wait in one first-come-first-served queue of at
- * most `maxQueue` (beyond it: RESOURCE_EXHAUSTED with `fullMessage`). Holders take a slot per
- * unit of work (one page), not per call, so a long reader queues again after every page and
- * cannot hold a slot while its client is slow: the slots go round every waiting caller.
+ * At most `limit` holders at a time; the rest wait, first come first served. Holders take a
+ * slot per unit of work (one page), not per call, so a long reader queues again after every
+ * page and cannot hold a slot while its client is slow: the slots go round the calls that
+ * have started. Those (`admitted`) go before calls waiting for their first unit, so under
+ * overload the started calls finish at full speed instead of every call slowing down until
+ * all of them miss their deadlines; new calls wait in a queue of at most `maxQueue`
+ * (beyond it: RESOURCE_EXHAUSTED with `fullMessage`).
  */
 export class ConcurrencyGate {
   private active = 0;
+  private readonly started: Array<{ grant: () => void }> = [];
   private readonly queue: Array<{ grant: () => void }> = [];
 
   constructor(
@@ -26,7 +30,7 @@ export class ConcurrencyGate {
 
   /** Callers waiting for a slot. */
   get waiting(): number {
-    return this.queue.length;
+    return this.started.length + this.queue.length;
   }
 
   /**
@@ -43,10 +47,11 @@ export class ConcurrencyGate {
     if (!admitted && this.queue.length >= this.maxQueue) {
       return Promise.reject(new DomainError('RESOURCE_EXHAUSTED', this.fullMessage, { limit: this.limit, queue: this.maxQueue }));
     }
+    const queue = admitted ? this.started : this.queue;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
-        const i = this.queue.indexOf(entry);
-        if (i >= 0) this.queue.splice(i, 1);
+        const i = queue.indexOf(entry);
+        if (i >= 0) queue.splice(i, 1);
         reject(abortError());
       };
       const entry = {
@@ -55,7 +60,7 @@ export class ConcurrencyGate {
           resolve(this.releaser());
         },
       };
-      this.queue.push(entry);
+      queue.push(entry);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -75,7 +80,7 @@ export class ConcurrencyGate {
     return () => {
       if (released) return;
       released = true;
-      const next = this.queue.shift();
+      const next = this.started.shift() ?? this.queue.shift();
       // The slot passes straight to the next waiter, so a newcomer cannot overtake the queue.
       if (next) next.grant();
       else this.active--;

@@ -74,7 +74,7 @@ describe('feed window, live subscriber and gate (unit)', () => {
     expect(await waiting).to.equal(undefined);
   });
 
-  it('the gate admits `limit` holders, queues first come first served, refuses beyond the queue unless admitted, and honours abort', async () => {
+  it('the gate admits `limit` holders, serves started callers first, queues the rest in order, refuses beyond the queue unless admitted, and honours abort', async () => {
     const gate = new ConcurrencyGate(1, 1, 'too many');
     const order: string[] = [];
     const first = await gate.acquire();
@@ -91,9 +91,9 @@ describe('feed window, live subscriber and gate (unit)', () => {
     expect([gate.inUse, gate.waiting]).to.deep.equal([1, 2]);
     first();
     first(); // a second release of the same slot changes nothing
-    (await second)();
     (await admitted)();
-    expect(order).to.deep.equal(['second', 'admitted']);
+    (await second)();
+    expect(order).to.deep.equal(['admitted', 'second']);
     expect([gate.inUse, gate.waiting]).to.deep.equal([0, 0]);
   });
 });

@@ -80,17 +80,19 @@ export class FeedReader {
       );
     }
     this.open++;
+    this.tail.retain();
     try {
       yield* this.follow(o, abort);
     } finally {
+      this.tail.release();
       this.open--;
     }
   }
 
   private async *follow(o: SubscribeOptions, abort: AbortSignal): AsyncGenerator<EventEnvelope> {
-    // Through the catch-up slots too: a reconnect storm of thousands of subscribers must not
-    // take every pooled connection from the write path.
-    const initial = await this.catchUp.run(() => this.pages.state(), abort, true);
+    // One small query per start, outside the catch-up slots: through them, a reconnect of
+    // 5,000 subscribers took minutes on the loaded bench machine (docs/event-feed.md).
+    const initial = await this.pages.state();
     this.signal.advance(initial.lastPosition);
     let cursor: number;
     switch (o.start.kind) {

@@ -24,6 +24,7 @@ export interface FeedTailOptions {
  */
 export class FeedTail {
   private readonly live = new Set<LiveSubscriber>();
+  private users = 0;
   private window: FeedWindow;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
@@ -56,10 +57,22 @@ export class FeedTail {
     this.loop = this.run();
   }
 
+  /** A subscription opens (it may read the window soon); paired with `release`. */
+  retain(): void {
+    this.users++;
+  }
+
+  release(): void {
+    this.users--;
+  }
+
   private async run(): Promise<void> {
     while (!this.stopping.signal.aborted) {
       try {
-        await this.readNew();
+        // Nobody to serve: no reads at all, the window just jumps to the newest position
+        // known (a later subscriber older than that reads PostgreSQL, as it would anyway).
+        if (this.users === 0) this.window.reset(Math.max(this.window.head, this.signal.lastKnown));
+        else await this.readNew();
         if (this.failing) this.log.info('feed tail reads again');
         this.failing = false;
       } catch (err) {
