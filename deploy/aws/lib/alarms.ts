@@ -55,7 +55,7 @@ export class Alarms extends Construct {
     this.add('RelayBacklogAge', backlogAge.with({ statistic: 'Maximum', period: Duration.minutes(1) }), {
       threshold: 60_000,
       evaluationPeriods: 3,
-      description: 'The outbox relay is more than a minute behind for 3 minutes: DynamoDB failing or throttling, or the relay stuck. Events are safe in the outbox; streams and the feed lag.',
+      alarmDescription: 'The outbox relay is more than a minute behind for 3 minutes: DynamoDB failing or throttling, or the relay stuck. Events are safe in the outbox; streams and the feed lag.',
     });
 
     // Error ratio: calls ending in a server-side status, over all calls, in percent.
@@ -83,7 +83,7 @@ export class Alarms extends Construct {
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      description: 'More than 1% of calls end in INTERNAL/UNKNOWN/UNAVAILABLE/DEADLINE_EXCEEDED/DATA_LOSS/UNIMPLEMENTED.',
+      alarmDescription: 'More than 1% of calls end in INTERNAL/UNKNOWN/UNAVAILABLE/DEADLINE_EXCEEDED/DATA_LOSS/UNIMPLEMENTED.',
     });
 
     // DynamoDB throttling on the operations the service and the operator tasks use.
@@ -95,26 +95,26 @@ export class Alarms extends Construct {
       threshold: 1,
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
-      description: 'The event table throttles requests (an on-demand table throttles above twice its previous peak until it adapts).',
+      alarmDescription: 'The event table throttles requests (an on-demand table throttles above twice its previous peak until it adapts).',
     });
 
     this.add('DbCpu', primary.metricCPUUtilization({ period: Duration.minutes(5) }), {
       threshold: 80,
       evaluationPeriods: 3,
-      description: 'PostgreSQL primary CPU above 80% for 15 minutes.',
+      alarmDescription: 'PostgreSQL primary CPU above 80% for 15 minutes.',
     });
     const lowStorageBytes = Math.max(2, Math.floor(props.dbStorageGiB * 0.05)) * 1024 ** 3;
     this.add('DbFreeStorage', primary.metricFreeStorageSpace({ period: Duration.minutes(5) }), {
       threshold: lowStorageBytes,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 2,
-      description: 'PostgreSQL primary free storage below 5% of the initial allocation: storage autoscaling has reached its maximum or is in its cool-down.',
+      alarmDescription: 'PostgreSQL primary free storage below 5% of the initial allocation: storage autoscaling has reached its maximum or is in its cool-down.',
     });
     this.add('ReplicaLag', replica.metric('ReplicaLag', { statistic: 'Maximum', period: Duration.minutes(1) }), {
       threshold: 60,
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
-      description: 'The read replica is more than 60 s behind: reporting queries (DATABASE_REPLICA_URLS) read stale data.',
+      alarmDescription: 'The read replica is more than 60 s behind: reporting queries (DATABASE_REPLICA_URLS) read stale data.',
     });
     const proxyMetric = (name: string) =>
       new cloudwatch.Metric({ namespace: 'AWS/RDS', metricName: name, dimensionsMap: { ProxyName: proxy.dbProxyName }, statistic: 'Maximum', period: Duration.minutes(1) });
@@ -129,13 +129,13 @@ export class Alarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
-      description: 'Fewer than 10% of the connections RDS Proxy may open to the primary are free (pinned sessions, long transactions or too many tasks).',
+      alarmDescription: 'Fewer than 10% of the connections RDS Proxy may open to the primary are free (pinned sessions, long transactions or too many tasks).',
     });
     this.add('HealthyTasks', props.service.targetGroup.metrics.healthyHostCount({ statistic: 'Minimum', period: Duration.minutes(1) }), {
       threshold: props.minTasks,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 3,
-      description: 'Fewer healthy tasks behind the load balancer than the configured minimum.',
+      alarmDescription: 'Fewer healthy tasks behind the load balancer than the configured minimum.',
     });
   }
 

@@ -80,7 +80,7 @@ export class Database extends Construct {
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       autoMinorVersionUpgrade: true,
       publiclyAccessible: false,
-    } as const;
+    };
 
     this.primary = new rds.DatabaseInstance(this, 'Primary', {
       ...common,

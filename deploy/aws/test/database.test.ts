@@ -42,6 +42,7 @@ describe('PostgreSQL', () => {
     const ctx = (extra: Record<string, unknown>) => (k: string) => ({ certificateArn: CERTIFICATE, ...extra })[k];
     assert.throws(() => readSettings(ctx({ backupRetentionDays: 6 })), SettingsError);
     assert.equal(readSettings(ctx({ backupRetentionDays: '14' })).backupRetentionDays, 14);
+    assert.throws(() => readSettings(() => undefined), /context certificateArn is required/);
   });
 
   it('has Performance Insights and enhanced monitoring', () => {
