@@ -161,10 +161,15 @@ export class Service extends Construct {
     this.loadBalancer.addListener('Grpc', {
       port: 443,
       protocol: elbv2.ApplicationProtocol.HTTPS,
+      // Internal: callers inside the VPC (add peered ranges to the security group by hand).
+      open: props.internetFacing,
       certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)],
       sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
       defaultTargetGroups: [this.targetGroup],
     });
+    if (!props.internetFacing) {
+      this.loadBalancer.connections.allowFrom(ec2.Peer.ipv4(props.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'gRPC clients in the VPC');
+    }
 
     // verify / rebuild: aws ecs run-task with a command override (docs/deploy-aws.md).
     this.operatorTask = new ecs.FargateTaskDefinition(this, 'OperatorTask', {

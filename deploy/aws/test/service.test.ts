@@ -55,6 +55,23 @@ describe('the service on ECS Fargate', () => {
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
   });
 
+  it('lets only the load balancer reach the tasks, and only the VPC reach an internal load balancer', () => {
+    const lbSg = stack.resolve(stack.service.loadBalancer.connections.securityGroups[0]!.securityGroupId);
+    const taskSg = stack.resolve(stack.service.service.connections.securityGroups[0]!.securityGroupId);
+    const toTasks = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(
+      (r) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(taskSg),
+    );
+    assert.deepEqual(toTasks.map((r) => [r.Properties.FromPort, r.Properties.SourceSecurityGroupId]), [[50051, lbSg]]);
+    const lb = template.findResources('AWS::EC2::SecurityGroup')[(lbSg as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]]!;
+    const rules = lb.Properties.SecurityGroupIngress as Array<{ CidrIp: unknown; FromPort: number }>;
+    assert.deepEqual(rules.map((r) => [r.FromPort, r.CidrIp]), [[443, stack.resolve(stack.vpc.vpcCidrBlock)]]);
+    const open = synth({ internetFacing: true }).template;
+    open.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' });
+    open.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443 })]),
+    });
+  });
+
   it('uses the Dockerfile as an asset, staged at synth and built only at deploy', () => {
     const image = String(container.Image['Fn::Sub'] ?? JSON.stringify(container.Image));
     assert.match(image, /cdk-hnb659fds-container-assets/);
