@@ -13,7 +13,7 @@ export const METRIC_NAMESPACE = 'InventoryService';
 
 /**
  * The service's own log lines that the metrics below are read from (pino JSON, one
- * object a line). test/alarms.test.ts checks that the code still writes them.
+ * object a line). test/alarms.unit.test.ts checks that the code still writes them.
  */
 export const LOG_LINES = {
   /** src/events/relay.ts: `{ outboxBacklog: { count, oldestAgeMs } }`, every sweep with a backlog, else once a minute. */

@@ -1,6 +1,6 @@
 /**
  * The DynamoDB actions each task role grants, on the event table only. Kept by hand on
- * purpose: test/iam.test.ts derives the same sets from the DynamoDB commands the code
+ * purpose: test/iam.unit.test.ts derives the same sets from the DynamoDB commands the code
  * imports, so a new call without its permission (or a permission nothing calls) fails
  * `make test` instead of failing in production with AccessDenied.
  */
