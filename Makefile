@@ -119,4 +119,4 @@ clean:
 
 # Also the pinned Node and the installed packages.
 distclean: clean
-	rm -rf node_modules .tools
+	rm -rf node_modules .tools $(DEPLOY_DIR)/node_modules $(DEPLOY_DIR)/cdk.out
