@@ -5,7 +5,7 @@ import type { FeedSignal } from './signal.js';
 
 /**
  * LISTENs for positions handed out by any instance's sequencer and advances the local
- * FeedSignal. It is only a shortcut: subscriptions also poll, so a lost connection
+ * FeedSignal. It is only a shortcut: the tail reader also polls, so a lost connection
  * delays live events by at most the poll interval. Reconnects with a backoff.
  */
 export class FeedListener {
@@ -22,7 +22,7 @@ export class FeedListener {
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect().catch((err: Error) => {
-      this.log.warn({ err: err.message }, 'feed LISTEN connection failed; subscriptions poll until it is back');
+      this.log.warn({ err: err.message }, 'feed LISTEN connection failed; the feed tail polls until it is back');
       this.reconnectLater();
     });
   }

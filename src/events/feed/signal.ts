@@ -1,8 +1,8 @@
 /**
- * The newest position known to this process, and the subscriptions waiting for a newer
- * one. The local sequencer and the LISTEN connection (positions handed out by other
- * instances) advance it; a subscription waits on it, with a timeout as the fallback
- * for a lost notification.
+ * The newest position known to this process, and who waits for a newer one. The local
+ * sequencer and the LISTEN connection (positions handed out by other instances) advance
+ * it; the feed's tail reader (one per instance) waits on it, with a timeout as the
+ * fallback for a lost notification.
  */
 export class FeedSignal {
   private known = 0;
