@@ -1,4 +1,4 @@
-import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect } from 'chai';
 import { eventTableDefinition } from '../../src/events/dynamo-schema.js';
 import { checkEventTable, ensureEventTable, EventTableError } from '../../src/events/table-check.js';
@@ -22,13 +22,17 @@ describe('event table start-up check (int, embedded DynamoDB API)', () => {
     }
     throw new Error('checkEventTable accepted the table');
   };
-  const tables = async () => (await client.send(new ListTablesCommand({}))).TableNames ?? [];
+  const exists = (table: string) =>
+    client.send(new DescribeTableCommand({ TableName: table })).then(
+      () => true,
+      (err: Error) => (err.name === 'ResourceNotFoundException' ? false : Promise.reject(err)),
+    );
 
   it('refuses a missing table, naming it and `make provision`, and does not create it', async () => {
     const table = freshTableName();
     const err = await refusal(client, table);
     expect(err.message).to.contain(`the event table ${table} does not exist`).and.contain('make provision');
-    expect(await tables()).not.to.include(table);
+    expect(await exists(table)).to.equal(false);
   });
 
   it('refuses a table with another key schema', async () => {
