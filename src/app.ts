@@ -13,6 +13,7 @@ import { FeedSignal } from './events/feed/signal.js';
 import { FeedReader } from './events/feed/subscription.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
+import { checkEventTable, ensureEventTable } from './events/table-check.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
@@ -71,11 +72,17 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       databaseUrl = pg.address;
     }
     let dynamoEndpoint = config.dynamodb.endpoint;
-    if (dynamoEndpoint === undefined) {
+    if (config.dynamodb.embedded) {
       const dynamo = await startEmbeddedDynamo(config, log);
       cleanups.push(() => dynamo.stop());
       dynamoEndpoint = dynamo.address;
     }
+    const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
+    cleanups.push(async () => dynamoClient.destroy());
+    // Production uses the table `provision` made and refuses to start without it;
+    // development creates it on the fly.
+    if (config.environment === 'production') await checkEventTable(dynamoClient, config.dynamodb.table);
+    else await ensureEventTable(dynamoClient, config.dynamodb.table, log);
 
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);
     // LISTEN needs a session of its own: behind a transaction pooler it goes to the database directly.
@@ -93,10 +100,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     partitions.start();
     cleanups.push(() => partitions.stop());
 
-    const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
-    cleanups.push(async () => dynamoClient.destroy());
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
-    await appender.ensureTable();
 
     const uow = new UnitOfWork({
       clock,
