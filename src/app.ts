@@ -26,6 +26,11 @@ import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
 import { StockMovementPartitions } from './persistence/partitions.js';
 import { UnitOfWork } from './persistence/unit-of-work.js';
+import { GrpcServerMetrics } from './grpc/metrics-interceptor.js';
+import { registerHealthMetrics } from './observability/health-metrics.js';
+import { instrumentComponents } from './observability/instrument.js';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
+import { createRegistry } from './observability/registry.js';
 
 export interface App {
   readonly config: Config;
@@ -48,6 +53,8 @@ export interface App {
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
   readonly partitions: StockMovementPartitions;
+  /** The `/metrics` endpoint; undefined when METRICS_PORT is 0. */
+  readonly metrics: MetricsServer | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -172,12 +179,15 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
     cleanups.push(() => expirySweeper.stop());
+    const registry = config.metrics.port > 0 ? createRegistry() : undefined;
+    if (registry !== undefined) instrumentComponents(registry, { orm, dynamo: dynamoClient, uow, allocations, relay, snapshotter, cache });
     const closing = new AbortController();
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal },
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
+      { metrics: registry && new GrpcServerMetrics(registry) },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.
@@ -188,6 +198,12 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     relay.onBacklog((b) =>
       grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
     );
+    let metrics: MetricsServer | undefined;
+    if (registry !== undefined) {
+      registerHealthMetrics(registry, grpc.health, ['', RELAY_HEALTH_NAME]);
+      const server = (metrics = await startMetricsServer(registry, { host: config.grpc.host, port: config.metrics.port }, log));
+      cleanups.push(() => server.close());
+    }
     expirySweeper.start();
     grpc.setServing(true);
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
@@ -206,6 +222,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       allocations,
       expirySweeper,
       partitions,
+      metrics,
       stop: () => {
         stopping ??= (async () => {
           grpc.setServing(false);

@@ -7,6 +7,8 @@ import { z } from 'zod';
  */
 export interface Config {
   readonly grpc: { readonly host: string; readonly port: number };
+  /** `/metrics` on the gRPC host; port 0 turns it off. */
+  readonly metrics: { readonly port: number };
   readonly dataDir: string;
   readonly database: {
     /** Unset: an embedded PostgreSQL under `${dataDir}/postgres`. */
@@ -68,6 +70,7 @@ const optionalString = z
 const schema = z.object({
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   GRPC_PORT: int(0, 65535).default(50051),
+  METRICS_PORT: int(0, 65535).default(9464),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'must be a postgres:// or postgresql:// URL',
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze({
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
+    metrics: { port: e.METRICS_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     database: {
       url: e.DATABASE_URL,

@@ -46,6 +46,7 @@ export class OutboxRelay {
   private lastBacklogLog = 0;
 
   private readonly backlogListeners: Array<(b: Backlog) => void> = [];
+  private readonly appendedListeners: Array<(rows: readonly OutboxEvent[]) => void> = [];
 
   constructor(
     private readonly orm: MikroORM,
@@ -60,6 +61,11 @@ export class OutboxRelay {
   /** Called with the backlog after every sweep (the service's health follows it). */
   onBacklog(listener: (b: Backlog) => void): void {
     this.backlogListeners.push(listener);
+  }
+
+  /** Called with the rows confirmed in DynamoDB (and marked), by either path. */
+  onAppended(listener: (rows: readonly OutboxEvent[]) => void): void {
+    this.appendedListeners.push(listener);
   }
 
   start(): void {
@@ -96,7 +102,9 @@ export class OutboxRelay {
     const done = await this.snapshotDue(rows, appended.done);
     if (done.length > 0) {
       const ids = new Set(done);
-      const appendedIds = rows.filter((r) => ids.has(r.eventId)).map((r) => r.id);
+      const appendedRows = rows.filter((r) => ids.has(r.eventId));
+      for (const listener of this.appendedListeners) listener(appendedRows);
+      const appendedIds = appendedRows.map((r) => r.id);
       try {
         await this.orm.em
           .fork()

@@ -21,7 +21,7 @@ export interface ServiceProcess {
 /** Runs the real service binary (`node dist/src/main.js`) with the given environment. */
 export function spawnService(env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,0 +1,121 @@
+import { ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The names the grpc-ecosystem Prometheus middleware gives the codes (Go's codes.Code
+ * String()), so dashboards and alerts written for it work unchanged.
+ */
+const CODE_NAMES: Record<status, string> = {
+  [status.OK]: 'OK',
+  [status.CANCELLED]: 'Canceled',
+  [status.UNKNOWN]: 'Unknown',
+  [status.INVALID_ARGUMENT]: 'InvalidArgument',
+  [status.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
+  [status.NOT_FOUND]: 'NotFound',
+  [status.ALREADY_EXISTS]: 'AlreadyExists',
+  [status.PERMISSION_DENIED]: 'PermissionDenied',
+  [status.RESOURCE_EXHAUSTED]: 'ResourceExhausted',
+  [status.FAILED_PRECONDITION]: 'FailedPrecondition',
+  [status.ABORTED]: 'Aborted',
+  [status.OUT_OF_RANGE]: 'OutOfRange',
+  [status.UNIMPLEMENTED]: 'Unimplemented',
+  [status.INTERNAL]: 'Internal',
+  [status.UNAVAILABLE]: 'Unavailable',
+  [status.DATA_LOSS]: 'DataLoss',
+  [status.UNAUTHENTICATED]: 'Unauthenticated',
+};
+
+export const grpcCodeName = (code: status): string => CODE_NAMES[code] ?? 'Unknown';
+
+type RpcLabels = 'grpc_type' | 'grpc_service' | 'grpc_method';
+
+/** The grpc-ecosystem server metrics, plus the streams open right now. */
+export class GrpcServerMetrics {
+  readonly started: Counter<RpcLabels>;
+  readonly handled: Counter<RpcLabels | 'grpc_code'>;
+  readonly handlingSeconds: Histogram<RpcLabels>;
+  readonly msgReceived: Counter<RpcLabels>;
+  readonly msgSent: Counter<RpcLabels>;
+  readonly openStreams: Gauge<'grpc_service' | 'grpc_method'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const labelNames = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+    this.started = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames, registers });
+    this.handled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'Total number of RPCs completed on the server, regardless of success or failure.',
+      labelNames: [...labelNames, 'grpc_code'],
+      registers,
+    });
+    // prom-client's default buckets are Prometheus' DefBuckets, which the Go middleware uses too.
+    this.handlingSeconds = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.',
+      labelNames,
+      registers,
+    });
+    this.msgReceived = new Counter({ name: 'grpc_server_msg_received_total', help: 'Total number of RPC stream messages received on the server.', labelNames, registers });
+    this.msgSent = new Counter({ name: 'grpc_server_msg_sent_total', help: 'Total number of gRPC stream messages sent by the server.', labelNames, registers });
+    this.openStreams = new Gauge({
+      name: 'inventory_grpc_open_streams',
+      help: 'Server-streaming and bidi calls open right now (SubscribeEvents subscriptions, StreamEvents reads, health watches).',
+      labelNames: ['grpc_service', 'grpc_method'],
+      registers,
+    });
+  }
+}
+
+function rpcType(requestStream: boolean, responseStream: boolean): string {
+  if (requestStream) return responseStream ? 'bidi_stream' : 'client_stream';
+  return responseStream ? 'server_stream' : 'unary';
+}
+
+/**
+ * RED metrics for every call the server routes (unknown methods never reach interceptors,
+ * so method labels stay bounded by the services the server registered).
+ */
+export function metricsInterceptor(m: GrpcServerMetrics): ServerInterceptor {
+  return (method, call) => {
+    const slash = method.path.lastIndexOf('/');
+    const labels = {
+      grpc_type: rpcType(method.requestStream, method.responseStream),
+      grpc_service: method.path.slice(1, slash),
+      grpc_method: method.path.slice(slash + 1),
+    };
+    const streaming = method.responseStream || method.requestStream;
+    const streamLabels = { grpc_service: labels.grpc_service, grpc_method: labels.grpc_method };
+    let startedAt = 0n;
+    let finished = false;
+    const finish = (code: status) => {
+      if (finished) return;
+      finished = true;
+      m.handled.inc({ ...labels, grpc_code: grpcCodeName(code) });
+      m.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+      if (streaming) m.openStreams.dec(streamLabels);
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) => {
+        startedAt = process.hrtime.bigint();
+        m.started.inc(labels);
+        if (streaming) m.openStreams.inc(streamLabels);
+        next({
+          onReceiveMessage: (message, nextMessage) => {
+            m.msgReceived.inc(labels);
+            nextMessage(message);
+          },
+          // A client that goes away gets no status; count the call as the Go middleware would.
+          onCancel: () => finish(status.CANCELLED),
+        });
+      },
+      sendMessage: (message, next) => {
+        m.msgSent.inc(labels);
+        next(message);
+      },
+      sendStatus: (s, next) => {
+        finish(s.code);
+        next(s);
+      },
+    });
+  };
+}
