@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { failure, startTestApp, type PromiseClient, type TestApp } from '../support/app.js';
 import { parse, promtoolCheckMetrics, scrape, value, type Sample } from '../support/metrics.js';
 import { freePort } from '../support/process.js';
+import { eventually, readStream } from '../support/dynamo.js';
+import { eventClient, streamEvents } from '../support/events.js';
 import { seed } from '../support/stock.js';
 
 const rpc = (method: string) => ({ grpc_type: 'unary', grpc_service: 'inventory.v1.InventoryService', grpc_method: method });
@@ -59,6 +65,24 @@ describe('metrics: /metrics after known calls (e2e)', () => {
     expect(delta(before, after, 'inventory_stock_movements_total', { type: 'StockAllocated' })).to.equal(0);
   });
 
+  it('counts the messages of a server stream and closes its open-stream gauge', async () => {
+    await eventually(async () => expect(await readStream(t.table, 'stock#M1#A')).to.have.length.at.least(4));
+    const before = parse(await scrape(port));
+    const events = eventClient(t.address);
+    try {
+      const got = await streamEvents(events, { streamId: 'stock#M1#A' });
+      const after = parse(await scrape(port));
+      const m = { grpc_type: 'server_stream', grpc_service: 'inventory.v1.EventService', grpc_method: 'StreamEvents' };
+      expect(delta(before, after, 'grpc_server_started_total', m)).to.equal(1);
+      expect(delta(before, after, 'grpc_server_handled_total', { ...m, grpc_code: 'OK' })).to.equal(1);
+      expect(delta(before, after, 'grpc_server_msg_received_total', m)).to.equal(1);
+      expect(delta(before, after, 'grpc_server_msg_sent_total', m)).to.equal(got.length);
+      expect(value(after, 'inventory_grpc_open_streams', { grpc_method: 'StreamEvents' })).to.equal(0);
+    } finally {
+      events.close();
+    }
+  });
+
   it('shows the event path, DynamoDB, pools, cache and process metrics', async () => {
     const before = parse(await scrape(port));
     await c.receiveStock({ sku: 'M1', warehouseCode: 'A', quantity: 1n });
@@ -93,6 +117,29 @@ describe('metrics: /metrics after known calls (e2e)', () => {
     if (result === undefined) this.skip(); // only outside make test, which installs promtool and sets PROMTOOL
     expect(result.output).to.equal('');
     expect(result.status).to.equal(0);
+  });
+
+  it('exports every metric the alerts and the dashboard query, and their queries parse', async function () {
+    const exported = new Set(parse(await scrape(port)).map((s) => s.name));
+    const dashboard = JSON.parse(readFileSync('deploy/observability/dashboard.json', 'utf8')) as {
+      panels: Array<{ targets?: Array<{ expr: string }> }>;
+    };
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    const alerts = readFileSync('deploy/observability/alerts.yml', 'utf8');
+    expect(exprs.length).to.be.greaterThan(20);
+    const used = new Set([...exprs.join(' ').matchAll(/\b(grpc_server_\w+|inventory_\w+|nodejs_\w+)/g), ...alerts.matchAll(/\b(grpc_server_\w+|inventory_\w+|nodejs_\w+)\{/g)].map((m) => m[1]!));
+    expect(used.size).to.be.greaterThan(20);
+    expect([...used].filter((name) => !exported.has(name))).to.deep.equal([]);
+
+    const promtool = process.env.PROMTOOL;
+    if (promtool === undefined || promtool === '') this.skip();
+    // promtool checks PromQL inside rule files: wrap each dashboard query as a recording rule.
+    const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-'));
+    const file = path.join(dir, 'dashboard-queries.yml');
+    const rules = exprs.map((e, i) => `      - record: dashboard:q${i}\n        expr: ${JSON.stringify(e.replaceAll('$__rate_interval', '5m').replaceAll('$instance', '.*').replaceAll('$service', '.*').replaceAll('$method', '.*'))}`);
+    writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`);
+    const r = spawnSync(promtool, ['check', 'rules', file], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).to.contain(`SUCCESS: ${exprs.length} rules found`);
   });
 
   it('answers 404 off /metrics', async () => {
