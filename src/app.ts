@@ -31,6 +31,9 @@ import { registerHealthMetrics } from './observability/health-metrics.js';
 import { instrumentComponents } from './observability/instrument.js';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
 import { createRegistry } from './observability/registry.js';
+import { traceDynamo } from './observability/dynamo-tracing.js';
+import { appendTracing, transactionTracing } from './observability/outbox-tracing.js';
+import { startTracing } from './observability/tracing.js';
 
 export interface App {
   readonly config: Config;
@@ -84,6 +87,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       dynamoEndpoint = dynamo.address;
     }
 
+    // Before the ORM opens: the pg instrumentation patches pg as knex loads it.
+    const tracing = startTracing(config.tracing, log);
+    if (tracing !== undefined) cleanups.push(() => tracing.shutdown());
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);
     cleanups.push(() => orm.close());
     const applied = await migrate(orm);
@@ -100,6 +106,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
 
     const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
     cleanups.push(async () => dynamoClient.destroy());
+    if (tracing !== undefined) traceDynamo(dynamoClient, tracing.tracer);
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
     await appender.ensureTable();
 
@@ -107,6 +114,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       clock,
       newId: options.newId ?? randomUUID,
       onListenerError: (err) => log.error({ err: (err as Error).message }, 'commit listener failed'),
+      ...(tracing === undefined ? {} : { tracing: transactionTracing(tracing.tracer) }),
     });
     const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize);
     const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
@@ -116,7 +124,13 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { every: config.events.snapshotEvery, retentionDays: config.events.retentionDays },
       clock,
     );
-    const relay = new OutboxRelay(orm, appender, log, config.relay, snapshotter);
+    const relay = new OutboxRelay(
+      orm,
+      appender,
+      log,
+      tracing === undefined ? config.relay : { ...config.relay, tracing: appendTracing(tracing.tracer) },
+      snapshotter,
+    );
     uow.onCommit(relay.committed);
     // The read cache: this instance's own commits invalidate at once (before the call
     // returns); every instance's commits arrive through LISTEN/NOTIFY.
@@ -187,7 +201,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
-      { metrics: registry && new GrpcServerMetrics(registry) },
+      { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.

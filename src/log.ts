@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import { pino, type Logger as PinoLogger } from 'pino';
 
 /** Structured JSON logs, one object per line, to stdout. */
@@ -9,5 +10,10 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
     base: { service: 'inventory', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Every line written inside a traced call names its trace; a no-op while tracing is off.
+    mixin: () => {
+      const span = trace.getSpanContext(context.active());
+      return span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
+    },
   });
 }

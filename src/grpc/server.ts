@@ -7,6 +7,8 @@ import type { EdgeDeps } from './call.js';
 import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
 import { metricsInterceptor, type GrpcServerMetrics } from './metrics-interceptor.js';
+import { tracingInterceptor } from './tracing-interceptor.js';
+import type { Tracer } from '@opentelemetry/api';
 import { addReflection, ReflectionIndex } from './reflection.js';
 
 export const SERVICE_NAMES = {
@@ -36,6 +38,7 @@ export interface GrpcServer {
 /** The cross-cutting layers around every call; each is optional. */
 export interface EdgeLayers {
   readonly metrics?: GrpcServerMetrics;
+  readonly tracer?: Tracer;
 }
 
 export async function startGrpcServer(
@@ -48,6 +51,7 @@ export async function startGrpcServer(
   // grpc-js wraps each interceptor around the ones before it: the last one is the outermost.
   const interceptors: ServerInterceptor[] = [];
   if (layers.metrics !== undefined) interceptors.push(metricsInterceptor(layers.metrics));
+  if (layers.tracer !== undefined) interceptors.push(tracingInterceptor(layers.tracer));
   const server = new Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
