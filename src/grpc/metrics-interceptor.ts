@@ -71,37 +71,68 @@ function rpcType(requestStream: boolean, responseStream: boolean): string {
   return responseStream ? 'server_stream' : 'unary';
 }
 
+/** One method's series, resolved once: prom-client hashes a label set on every update otherwise. */
+class MethodSeries {
+  readonly started;
+  readonly seconds;
+  readonly received;
+  readonly sent;
+  readonly open;
+  private readonly handled = new Map<status, { inc(): void }>();
+
+  constructor(
+    private readonly m: GrpcServerMetrics,
+    private readonly labels: Record<RpcLabels, string>,
+    readonly streaming: boolean,
+  ) {
+    this.started = m.started.labels(labels);
+    this.seconds = m.handlingSeconds.labels(labels);
+    this.received = m.msgReceived.labels(labels);
+    this.sent = m.msgSent.labels(labels);
+    this.open = m.openStreams.labels({ grpc_service: labels.grpc_service, grpc_method: labels.grpc_method });
+  }
+
+  handledWith(code: status): { inc(): void } {
+    let child = this.handled.get(code);
+    if (child === undefined) this.handled.set(code, (child = this.m.handled.labels({ ...this.labels, grpc_code: grpcCodeName(code) })));
+    return child;
+  }
+}
+
 /**
  * RED metrics for every call the server routes (unknown methods never reach interceptors,
  * so method labels stay bounded by the services the server registered).
  */
 export function metricsInterceptor(m: GrpcServerMetrics): ServerInterceptor {
+  const byPath = new Map<string, MethodSeries>();
+  const seriesOf = (path: string, requestStream: boolean, responseStream: boolean): MethodSeries => {
+    let s = byPath.get(path);
+    if (s === undefined) {
+      const slash = path.lastIndexOf('/');
+      const labels = { grpc_type: rpcType(requestStream, responseStream), grpc_service: path.slice(1, slash), grpc_method: path.slice(slash + 1) };
+      byPath.set(path, (s = new MethodSeries(m, labels, requestStream || responseStream)));
+    }
+    return s;
+  };
   return (method, call) => {
-    const slash = method.path.lastIndexOf('/');
-    const labels = {
-      grpc_type: rpcType(method.requestStream, method.responseStream),
-      grpc_service: method.path.slice(1, slash),
-      grpc_method: method.path.slice(slash + 1),
-    };
-    const streaming = method.responseStream || method.requestStream;
-    const streamLabels = { grpc_service: labels.grpc_service, grpc_method: labels.grpc_method };
+    const series = seriesOf(method.path, method.requestStream, method.responseStream);
     let startedAt = 0n;
     let finished = false;
     const finish = (code: status) => {
       if (finished) return;
       finished = true;
-      m.handled.inc({ ...labels, grpc_code: grpcCodeName(code) });
-      m.handlingSeconds.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
-      if (streaming) m.openStreams.dec(streamLabels);
+      series.handledWith(code).inc();
+      series.seconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+      if (series.streaming) series.open.dec();
     };
     return new ServerInterceptingCall(call, {
       start: (next) => {
         startedAt = process.hrtime.bigint();
-        m.started.inc(labels);
-        if (streaming) m.openStreams.inc(streamLabels);
+        series.started.inc();
+        if (series.streaming) series.open.inc();
         next({
           onReceiveMessage: (message, nextMessage) => {
-            m.msgReceived.inc(labels);
+            series.received.inc();
             nextMessage(message);
           },
           // A client that goes away gets no status; count the call as the Go middleware would.
@@ -109,7 +140,7 @@ export function metricsInterceptor(m: GrpcServerMetrics): ServerInterceptor {
         });
       },
       sendMessage: (message, next) => {
-        m.msgSent.inc(labels);
+        series.sent.inc();
         next(message);
       },
       sendStatus: (s, next) => {
