@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { toTracingConfig, tracingSchema, type TracingConfig } from './observability/tracing-config.js';
+
+export type { TracingConfig };
 
 /**
  * The whole configuration, parsed once from the environment at start-up.
@@ -9,6 +12,10 @@ export interface Config {
   /** NODE_ENV. In production nothing is embedded and every database setting is required. */
   readonly environment: 'production' | 'development' | 'test';
   readonly grpc: { readonly host: string; readonly port: number };
+  /** `/metrics` on the gRPC host; port 0 turns it off. */
+  readonly metrics: { readonly port: number };
+  /** OpenTelemetry traces from the OTEL_* variables; off unless an OTLP endpoint is set. */
+  readonly tracing: TracingConfig;
   readonly dataDir: string;
   readonly database: {
     /** Unset: an embedded PostgreSQL under `${dataDir}/postgres`. */
@@ -81,6 +88,7 @@ const schema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   GRPC_PORT: int(0, 65535).default(50051),
+  METRICS_PORT: int(0, 65535).default(9464),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'must be a postgres:// or postgresql:// URL',
@@ -131,6 +139,7 @@ const schema = z.object({
   LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  ...tracingSchema,
 });
 
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
@@ -175,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     environment: e.NODE_ENV,
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
+    metrics: { port: e.METRICS_PORT },
+    tracing: toTracingConfig(e),
     dataDir: path.resolve(e.DATA_DIR),
     database: {
       url: e.DATABASE_URL,

@@ -22,7 +22,7 @@ export interface ServiceProcess {
 export function spawnService(env: Record<string, string>, cwd?: string): ServiceProcess {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
