@@ -18,8 +18,8 @@ export interface InsufficientStock {
   readonly sku: string;
   /** The warehouse, when the shortage is about one warehouse. */
   readonly warehouseCode?: string;
-  readonly requested: bigint;
-  readonly available: bigint;
+  readonly requested: number;
+  readonly available: number;
 }
 
 export interface InventoryErrorInit {
@@ -108,17 +108,18 @@ export class InventoryError extends Error {
     if (this.code !== status.FAILED_PRECONDITION) return undefined;
     const d = this.details;
     const sku = d.sku;
-    const requested = toBigInt(d.requested);
-    const available = toBigInt(d.available);
+    const requested = toInteger(d.requested);
+    const available = toInteger(d.available);
     if (sku === undefined || requested === undefined || available === undefined) return undefined;
     const warehouseCode = d.warehouse_code ?? d.warehouseCode ?? d.from_warehouse_code ?? d.fromWarehouseCode;
     return warehouseCode === undefined ? { sku, requested, available } : { sku, warehouseCode, requested, available };
   }
 }
 
-function toBigInt(value: string | undefined): bigint | undefined {
+function toInteger(value: string | undefined): number | undefined {
   if (value === undefined || !/^-?\d+$/.test(value)) return undefined;
-  return BigInt(value);
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 /** Whether `err` is an InventoryError, optionally with the given code. */
