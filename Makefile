@@ -69,9 +69,10 @@ lint: src/gen/.stamp
 	$(BIN)/buf lint
 	$(BIN)/tsc -p tsconfig.json --noEmit
 
-# Compatibility of the contracts with main (run before merging contract changes).
+# Compatibility of the contracts with the last commit of main that has them: on a branch its
+# merge base with main, on main HEAD's first parent (scripts/breaking.sh). .ci/run runs it.
 breaking: node_modules/.installed
-	$(BIN)/buf breaking --against '.git#branch=main'
+	scripts/breaking.sh
 
 test: lint build client
 	$(BIN)/mocha 'dist/test/**/*.test.js'
