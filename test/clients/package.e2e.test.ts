@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { typescriptProgram } from '../support/readme.js';
 
 const run = promisify(execFile);
 const repo = process.cwd();
@@ -177,6 +178,33 @@ describe('the packed client package (e2e)', function () {
       expect(await runConsumer(alone, 'bundle.cjs', 'BUNDLE')).to.deep.equal(typescriptResult);
     } finally {
       rmSync(alone, { recursive: true, force: true });
+    }
+  });
+
+  it('the TypeScript examples of clients/README.md compile strictly and run, in order, against a fresh server', async () => {
+    const { source, blocks } = typescriptProgram(readFileSync(path.join(clients, 'README.md'), 'utf8'));
+    expect(blocks).to.be.greaterThan(10);
+    const dir = path.join(work, 'readme');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'readme.ts'), source);
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'readme', private: true, type: 'module' }));
+    const compilerOptions = { target: 'ES2022', lib: ['ES2023', 'DOM'], types: ['node'], outDir: 'out', module: 'nodenext', moduleResolution: 'nodenext', ...STRICT };
+    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['readme.ts'] }));
+    await typecheck(dir);
+    const fresh = await startTestApp();
+    try {
+      const { stdout } = await run('node', ['out/readme.js'], { cwd: dir, env: { ...process.env, INVENTORY_ADDRESS: fresh.address }, timeout: 60_000 });
+      // A few of the outputs the README's comments promise.
+      expect(stdout).to.contain('only 100 of 500 SKU-1 available');
+      expect(stdout).to.contain('197 20');
+      expect(stdout).to.contain('SKU-9 NOT_FOUND');
+      expect(stdout).to.contain('quantity quantity: must be an integer; got 2.5');
+      expect(stdout).to.contain('217 2');
+      expect(stdout).to.contain('Blue mug');
+      expect(stdout).to.contain("[ 'SKU-1@BER-1x2', 'SKU-2@HAM-1x1' ]");
+      expect(stdout).to.not.contain('false');
+    } finally {
+      await fresh.stop();
     }
   });
 

@@ -62,3 +62,29 @@ export function grpcurlCommands(title: string): ReadmeCommand[] {
     .flatMap(commands)
     .filter((c) => c.words[0] === 'grpcurl');
 }
+
+/**
+ * The `ts` blocks of a markdown file as one program, in order: their imports merged at the
+ * top, the first block at top level (it makes the client the others use), every later
+ * block in a scope of its own so that examples may reuse names.
+ */
+export function typescriptProgram(markdown: string): { source: string; blocks: number } {
+  const blocks = codeBlocks(markdown, 'ts');
+  const imports = new Map<string, Set<string>>();
+  const bodies = blocks.map((block, i) => {
+    const body = block
+      .split('\n')
+      .filter((line) => {
+        const m = /^import \{ (.*) \} from '([^']+)';/.exec(line);
+        if (m === null) return true;
+        const names = imports.get(m[2]!) ?? new Set<string>();
+        for (const name of m[1]!.split(',')) if (name.trim() !== '') names.add(name.trim());
+        imports.set(m[2]!, names);
+        return false;
+      })
+      .join('\n');
+    return i === 0 ? body : `{\n${body}\n}`;
+  });
+  const head = [...imports].map(([module, names]) => `import { ${[...names].join(', ')} } from '${module}';`);
+  return { source: [...head, ...bodies].join('\n'), blocks: blocks.length };
+}
