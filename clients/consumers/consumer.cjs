@@ -3,7 +3,7 @@
 'use strict';
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
-const { afterPosition, createInventoryClient, InventoryError } = require('@inventory-service/client');
+const { afterPosition, createInventoryClient, InventoryError, isInventoryError } = require('@inventory-service/client');
 
 async function main() {
   const name = process.env.CONSUMER || 'JS';
@@ -24,6 +24,17 @@ async function main() {
       await inventory.receiveStock({ sku, warehouseCode, quantity: 2.5 });
     } catch (err) {
       out.fraction = err instanceof InventoryError ? { code: err.codeName, field: err.field } : String(err);
+    }
+    // import() of the same package loads the other build (the exports map's import condition):
+    // its errors are not instanceof this build's class, but isInventoryError knows them.
+    const esm = await import('@inventory-service/client');
+    const other = esm.createInventoryClient(process.env.INVENTORY_ADDRESS);
+    try {
+      await other.receiveStock({ sku, warehouseCode, quantity: 0.5 });
+    } catch (err) {
+      out.otherBuild = { instanceOf: err instanceof InventoryError, isInventoryError: isInventoryError(err, grpc.status.INVALID_ARGUMENT) };
+    } finally {
+      other.close();
     }
     for await (const { event } of inventory.subscribeEvents({ start: afterPosition(0), streamIdPrefix: `stock#${sku}#` })) {
       out.event = event.type;

@@ -122,9 +122,16 @@ function toInteger(value: string | undefined): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** Whether `err` is an InventoryError, optionally with the given code. */
+/**
+ * Whether `err` is an InventoryError, optionally with the given code. Unlike `instanceof`,
+ * it also recognises one from the package's other build (an application whose ES modules
+ * and CommonJS modules both load the client has two copies of the class).
+ */
 export function isInventoryError(err: unknown, code?: status): err is InventoryError {
-  return err instanceof InventoryError && (code === undefined || err.code === code);
+  const candidate =
+    err instanceof InventoryError ||
+    (err instanceof Error && err.name === 'InventoryError' && typeof (err as { code?: unknown }).code === 'number');
+  return candidate && (code === undefined || (err as InventoryError).code === code);
 }
 
 /**

@@ -126,6 +126,7 @@ describe('the packed client package (e2e)', function () {
     grpcVersion: version,
     available: 3,
     fraction: invalid('quantity'),
+    otherBuild: { instanceOf: false, isInventoryError: true },
     event: 'StockReceived',
   });
 
