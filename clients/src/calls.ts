@@ -106,7 +106,8 @@ export class ServerStreamCall<T> implements ServerStream<T> {
   private cancelled = false;
   private iterated = false;
 
-  constructor(private readonly plan: CallPlan) {}
+  /** The plan is made when iteration starts, so that a rejected request fails the loop. */
+  constructor(private readonly makePlan: () => CallPlan) {}
 
   cancel(): void {
     this.cancelled = true;
@@ -114,13 +115,13 @@ export class ServerStreamCall<T> implements ServerStream<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    if (this.iterated) throw new Error(`${this.plan.path}: a server stream can be iterated only once; call the method again`);
+    if (this.iterated) throw new Error('a server stream can be iterated only once; call the method again');
     this.iterated = true;
     return this.run();
   }
 
   private async *run(): AsyncGenerator<T> {
-    const { plan } = this;
+    const plan = this.makePlan();
     let delivered = false;
     for (let attempt = 1; ; attempt++) {
       if (this.cancelled) return;

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Client, credentials as grpcCredentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { ServerStreamCall, unaryCall, type CallPlan } from './calls.js';
 import { HealthDefinition } from './gen/grpc/health/v1/health.js';
+import { messageFields, methodRequests } from './gen/fields.js';
 import { apiServices } from './gen/index.js';
 import { classifyMethod, type MethodKind } from './methods.js';
 import { resolveRetry, type RetryOptions } from './retry.js';
 import { injectTraceContext } from './trace-context.js';
 import type { CallOptions, MethodDefinition, ServiceClient, ServiceDefinition, ServicesClient } from './types.js';
+import { validateRequest } from './validate.js';
 
 /** TLS settings; PEM-encoded buffers. Omitted roots mean the system's trusted CAs. */
 export interface TlsOptions {
@@ -119,6 +121,7 @@ function bindService(channel: Client, service: ServiceDefinition, options: Inven
 function bindMethod(channel: Client, service: ServiceDefinition, method: MethodDefinition, kind: MethodKind, options: InventoryClientOptions) {
   const path = `/${service.fullName}/${method.name}`;
   const plan = (partial: unknown, call: CallOptions = {}): CallPlan => {
+    validateRequest(path, partial, messageFields, methodRequests);
     const request = method.requestType.fromPartial((partial ?? {}) as never) as Record<string, unknown>;
     if (kind.kind === 'keyed-write' && kind.autoKey && (options.autoIdempotencyKey ?? true) && request[kind.keyField] === '') {
       request[kind.keyField] = (options.newIdempotencyKey ?? randomUUID)();
@@ -140,9 +143,11 @@ function bindMethod(channel: Client, service: ServiceDefinition, method: MethodD
       retry: resolveRetry(options.retry, call.retry),
     };
   };
+  // A request the client rejects (validateRequest) rejects the promise, or fails the
+  // stream's loop, like any other failed call: never a synchronous throw.
   return method.responseStream
-    ? (request?: unknown, call?: CallOptions) => new ServerStreamCall(plan(request, call))
-    : (request?: unknown, call?: CallOptions) => unaryCall(plan(request, call));
+    ? (request?: unknown, call?: CallOptions) => new ServerStreamCall(() => plan(request, call))
+    : async (request?: unknown, call?: CallOptions) => unaryCall(plan(request, call));
 }
 
 /**

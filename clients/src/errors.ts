@@ -18,8 +18,8 @@ export interface InsufficientStock {
   readonly sku: string;
   /** The warehouse, when the shortage is about one warehouse. */
   readonly warehouseCode?: string;
-  readonly requested: bigint;
-  readonly available: bigint;
+  readonly requested: number;
+  readonly available: number;
 }
 
 export interface InventoryErrorInit {
@@ -108,22 +108,30 @@ export class InventoryError extends Error {
     if (this.code !== status.FAILED_PRECONDITION) return undefined;
     const d = this.details;
     const sku = d.sku;
-    const requested = toBigInt(d.requested);
-    const available = toBigInt(d.available);
+    const requested = toInteger(d.requested);
+    const available = toInteger(d.available);
     if (sku === undefined || requested === undefined || available === undefined) return undefined;
     const warehouseCode = d.warehouse_code ?? d.warehouseCode ?? d.from_warehouse_code ?? d.fromWarehouseCode;
     return warehouseCode === undefined ? { sku, requested, available } : { sku, warehouseCode, requested, available };
   }
 }
 
-function toBigInt(value: string | undefined): bigint | undefined {
+function toInteger(value: string | undefined): number | undefined {
   if (value === undefined || !/^-?\d+$/.test(value)) return undefined;
-  return BigInt(value);
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** Whether `err` is an InventoryError, optionally with the given code. */
+/**
+ * Whether `err` is an InventoryError, optionally with the given code. Unlike `instanceof`,
+ * it also recognises one from the package's other build (an application whose ES modules
+ * and CommonJS modules both load the client has two copies of the class).
+ */
 export function isInventoryError(err: unknown, code?: status): err is InventoryError {
-  return err instanceof InventoryError && (code === undefined || err.code === code);
+  const candidate =
+    err instanceof InventoryError ||
+    (err instanceof Error && err.name === 'InventoryError' && typeof (err as { code?: unknown }).code === 'number');
+  return candidate && (code === undefined || (err as InventoryError).code === code);
 }
 
 /**

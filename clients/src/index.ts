@@ -11,6 +11,7 @@ export {
   type FieldViolation,
   type InsufficientStock,
 } from './errors.js';
+export { afterPosition, fromNow, fromOldest, type SubscribeStart } from './positions.js';
 export { classifyMethod, IDEMPOTENCY_KEY_FIELD, METHOD_KIND_OVERRIDES, type MethodKind } from './methods.js';
 export { backoffMs, DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './retry.js';
 export type {

@@ -24,7 +24,7 @@ export interface ServiceDefinition {
   readonly methods: { readonly [method: string]: MethodDefinition };
 }
 
-/** The request a method takes: every field optional, int64 as bigint, number or string. */
+/** The request a method takes: every field optional, int64 as a number (a safe integer). */
 export type RequestInput<M extends MethodDefinition> = Parameters<M['requestType']['fromPartial']>[0];
 /** The message a method answers with. */
 export type ResponseOf<M extends MethodDefinition> = ReturnType<M['responseType']['decode']>;

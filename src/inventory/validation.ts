@@ -36,7 +36,11 @@ export function intInRange(field: string, value: number | bigint, min: number, m
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
+/**
+ * AIP-158: 0 means the default, a size above the maximum is coerced down to it (a caller
+ * asking for "everything" gets full pages, not an error); only a negative size is invalid.
+ */
 export function pageSize(value: number): number {
   if (value === 0) return DEFAULT_PAGE_SIZE;
-  return intInRange('page_size', value, 1, MAX_PAGE_SIZE);
+  return Math.min(intInRange('page_size', value, 1, Number.MAX_SAFE_INTEGER), MAX_PAGE_SIZE);
 }

@@ -24,6 +24,11 @@ export interface UpdateWarehouseInput {
 }
 
 export const MAX_PRIORITY = 1_000_000;
+/**
+ * The priority of a warehouse created without one (proto3 sends that as 0): in the middle,
+ * so that omitting it never makes a warehouse the first choice of the allocation strategy.
+ */
+export const DEFAULT_PRIORITY = 1000;
 
 export class WarehouseService {
   constructor(private readonly uow: UnitOfWork) {}
@@ -32,7 +37,7 @@ export class WarehouseService {
     const code = v.warehouseCode('code', input.code);
     const name = v.text('name', input.name, 1, 200);
     const region = v.text('region', input.region, 1, 64);
-    const priority = v.intInRange('priority', input.priority, 0, MAX_PRIORITY);
+    const priority = input.priority === 0 ? DEFAULT_PRIORITY : v.intInRange('priority', input.priority, 1, MAX_PRIORITY);
     const active = input.active ?? true;
     try {
       return await this.uow.run(em, ctx, async (tx) => {

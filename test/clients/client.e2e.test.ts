@@ -48,11 +48,11 @@ describe('client package against the real server (e2e)', () => {
   it('creates, reads and lists warehouses and items with promise methods', async () => {
     const { warehouse } = await client.createWarehouse({ code: 'BER-1', name: 'Berlin', region: 'eu-central', priority: 10 });
     expect(warehouse).to.include({ code: 'BER-1', active: true });
-    expect(warehouse!.version).to.equal(1n);
+    expect(warehouse!.version).to.equal(1);
     expect(warehouse!.createTime).to.be.instanceOf(Date);
     await client.createWarehouse({ code: 'HAM-1', name: 'Hamburg', region: 'eu-central', priority: 20, active: false });
     const updated = await client.updateWarehouse({ code: 'HAM-1', active: true, expectedVersion: 1 });
-    expect(updated.warehouse!.version).to.equal(2n);
+    expect(updated.warehouse!.version).to.equal(2);
 
     await client.createItem({ sku: 'SKU-1', name: 'Blue mug' });
     await client.createItem({ sku: 'SKU-2', name: 'Red mug', description: 'ceramic' });
@@ -88,7 +88,7 @@ describe('client package against the real server (e2e)', () => {
     expect(missing.code).to.equal(Code.NOT_FOUND);
     expect(missing.reason).to.equal('NOT_FOUND');
 
-    const stale = await rejection(client.updateWarehouse({ code: 'BER-1', name: 'x', expectedVersion: 7n }));
+    const stale = await rejection(client.updateWarehouse({ code: 'BER-1', name: 'x', expectedVersion: 7 }));
     expect(stale.code).to.equal(Code.ABORTED);
     expect(stale.attempts).to.equal(1); // ABORTED is not transient: no retry
   });

@@ -35,7 +35,7 @@ describe('client package (unit)', () => {
       expect(err.reason).to.equal('FAILED_PRECONDITION');
       expect(err.domain).to.equal('inventory.v1');
       expect(err.details).to.deep.equal({ sku: 'SKU-1', warehouse_code: 'BER-1', requested: '5', available: '2' });
-      expect(err.insufficientStock).to.deep.equal({ sku: 'SKU-1', warehouseCode: 'BER-1', requested: 5n, available: 2n });
+      expect(err.insufficientStock).to.deep.equal({ sku: 'SKU-1', warehouseCode: 'BER-1', requested: 5, available: 2 });
       expect(err.message).to.equal('FAILED_PRECONDITION: not enough stock of SKU-1 in BER-1: requested 5, available 2');
     });
 

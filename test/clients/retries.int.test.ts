@@ -82,7 +82,7 @@ describe('client retries against a server that fails on cue (int)', () => {
 
     server.failures.set('AdjustStock', 1);
     server.failures.set('TransferStock', 1);
-    await client.adjustStock({ sku: 'S', warehouseCode: 'A', change: { $case: 'delta', value: -1n }, reason: 'damaged' });
+    await client.adjustStock({ sku: 'S', warehouseCode: 'A', change: { $case: 'delta', value: -1 }, reason: 'damaged' });
     await client.transferStock({ sku: 'S', fromWarehouseCode: 'A', toWarehouseCode: 'B', quantity: 1 });
     expect(server.callsOf('AdjustStock').map((c) => c.request.idempotencyKey)).to.deep.equal(['key-3', 'key-3']);
     expect(server.callsOf('TransferStock').map((c) => c.request.idempotencyKey)).to.deep.equal(['key-4', 'key-4']);
@@ -114,7 +114,7 @@ describe('client retries against a server that fails on cue (int)', () => {
 
   it('retries AllocateStock by its allocation_id, and release/fulfil as idempotent', async () => {
     server.failures.set('AllocateStock', 1);
-    await client.allocateStock({ allocationId: 'order-1', lines: [{ sku: 'S', quantity: 2 }], ttl: { seconds: 900n } });
+    await client.allocateStock({ allocationId: 'order-1', lines: [{ sku: 'S', quantity: 2 }], ttl: { seconds: 900 } });
     const sent = server.callsOf('AllocateStock');
     expect(sent.map((c) => c.request.allocationId)).to.deep.equal(['order-1', 'order-1']);
     expect(keys).to.equal(0); // the client never invents an allocation id

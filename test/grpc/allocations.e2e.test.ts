@@ -139,7 +139,7 @@ describe('allocations: allocate, release, fulfil, expire (e2e)', () => {
     expect(await level('S1', 'B')).to.deep.include({ onHand: before.onHand - 3n, allocated: before.allocated - 3n });
     expect((await c.fulfillAllocation({ allocationId: 'order-2' })).allocation).to.deep.equal(allocation);
     const { movements } = await c.listStockMovements({ sku: 'S2', warehouseCode: 'B', pageSize: 1 });
-    expect(movements[0]).to.deep.include({ type: MovementType.MOVEMENT_TYPE_FULFILMENT, onHandDelta: -3n, allocatedDelta: -3n, allocationId: 'order-2' });
+    expect(movements[0]).to.deep.include({ type: MovementType.MOVEMENT_TYPE_FULFILLMENT, onHandDelta: -3n, allocatedDelta: -3n, allocationId: 'order-2' });
   });
 
   it('an invalid transition is FAILED_PRECONDITION and changes nothing', async () => {

@@ -2,55 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createFileRegistry, fromBinary, fromJson, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { expect } from 'chai';
+import { grpcurlCommands } from '../support/readme.js';
 
 /** Services documented ahead of their implementation on this branch; checked once they exist. */
 const PENDING_SERVICES = new Set<string>();
 
 /** grpcurl flags that take a value (the rest used in the README are booleans). */
 const VALUE_FLAGS = new Set(['-d', '-H', '-rpc-header', '-reflect-header', '-max-time', '-connect-timeout', '-cacert', '-cert', '-key', '-authority', '-format']);
-
-/** Splits a shell snippet into commands of words: quotes, backslash-newlines and comments as sh does. */
-function commands(block: string): string[][] {
-  const out: string[][] = [];
-  let words: string[] = [];
-  let word: string | undefined;
-  const endWord = () => {
-    if (word !== undefined) words.push(word);
-    word = undefined;
-  };
-  const endCommand = () => {
-    endWord();
-    if (words.length > 0) out.push(words);
-    words = [];
-  };
-  for (let i = 0; i < block.length; i++) {
-    const ch = block[i]!;
-    if (ch === '\\' && block[i + 1] === '\n') i++;
-    else if (ch === "'" || ch === '"') {
-      const close = block.indexOf(ch, i + 1);
-      word = (word ?? '') + block.slice(i + 1, close);
-      i = close;
-    } else if (ch === '#' && word === undefined) {
-      const newline = block.indexOf('\n', i);
-      i = (newline < 0 ? block.length : newline) - 1; // the newline still ends the command
-    } else if (ch === '\n') endCommand();
-    else if (ch === ' ' || ch === '\t') endWord();
-    else word = (word ?? '') + ch;
-  }
-  endCommand();
-  return out;
-}
-
-/** The grpcurl commands of the README's "## grpcurl" section. */
-function readmeGrpcurlCommands(): string[][] {
-  const readme = readFileSync('README.md', 'utf8');
-  const start = readme.indexOf('\n## grpcurl');
-  expect(start, 'README.md has a "## grpcurl" section').to.be.greaterThan(0);
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.flatMap(commands).filter((c) => c[0] === 'grpcurl');
-}
 
 /**
  * Keeps the README's grpcurl examples true to the contracts: every described symbol and
@@ -62,7 +20,7 @@ describe('README grpcurl examples (unit)', () => {
   let cmds: string[][];
   before(() => {
     registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync('src/gen/descriptors.binpb')));
-    cmds = readmeGrpcurlCommands();
+    cmds = grpcurlCommands('grpcurl').map((c) => c.words);
   });
 
   /** A symbol of a pending service that this branch does not define yet. */

@@ -61,7 +61,7 @@ describe('server streams through the edge wrapper (e2e)', () => {
     expect(err.code).to.equal(Code.FAILED_PRECONDITION);
     expect(err.statusMessage).to.equal('not enough stock of SKU-1: requested 5, available 2');
     expect(err.reason).to.equal('FAILED_PRECONDITION');
-    expect(err.insufficientStock).to.deep.equal({ sku: 'SKU-1', requested: 5n, available: 2n });
+    expect(err.insufficientStock).to.deep.equal({ sku: 'SKU-1', requested: 5, available: 2 });
   });
 
   it("stops the server's generator when the caller leaves the loop", async () => {

@@ -123,8 +123,11 @@ describe('warehouses (e2e)', () => {
     expect(all.nextPageToken).to.equal('');
   });
 
-  it('ListWarehouses rejects a bad page size or token', async () => {
-    const size = await failure(c.listWarehouses({ pageSize: 1001, pageToken: '' }));
+  it('ListWarehouses coerces a page size above the maximum down (AIP-158) and rejects a negative one or a bad token', async () => {
+    const coerced = await c.listWarehouses({ pageSize: 1_000_000, pageToken: '' });
+    expect(coerced.warehouses).to.have.length(5);
+    expect(coerced.nextPageToken).to.equal('');
+    const size = await failure(c.listWarehouses({ pageSize: -1, pageToken: '' }));
     expect(size.code).to.equal(status.INVALID_ARGUMENT);
     expect(size.details).to.match(/^page_size:/);
     const token = await failure(c.listWarehouses({ pageSize: 10, pageToken: 'garbage' }));
