@@ -16,7 +16,8 @@ import { OutboxRelay } from './events/relay.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
-import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { edgeSecurity } from './grpc/auth/index.js';
+import { API_METHODS, RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { ItemService } from './inventory/items.js';
@@ -64,6 +65,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     for (const fn of cleanups.reverse()) await fn().catch((err: Error) => log.error({ err: err.message }, 'shutdown step failed'));
   };
   try {
+    // First: a bad certificate, key, JWKS or policy stops start-up before anything runs.
+    const security = edgeSecurity(config.security, config.grpc.host, API_METHODS, log);
+    cleanups.push(async () => security.stop());
     let databaseUrl = config.database.url;
     if (databaseUrl === undefined) {
       const pg = await startEmbeddedPostgres(config, log);
@@ -178,6 +182,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
+      security,
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { securityConfigOf, securitySchema, type SecurityConfig } from './security-config.js';
 
 /**
  * The whole configuration, parsed once from the environment at start-up.
@@ -55,6 +56,8 @@ export interface Config {
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
+  /** TLS, authentication, authorization (docs/security.md). */
+  readonly security: SecurityConfig;
 }
 
 export class ConfigError extends Error {}
@@ -65,7 +68,7 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-const schema = z.object({
+const schema = securitySchema.extend({
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   GRPC_PORT: int(0, 65535).default(50051),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -135,7 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DATABASE_REPLICA_URLS.length > 0 && e.DATABASE_URL === undefined) {
     throw new ConfigError('invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)');
   }
+  const security = securityConfigOf(e, e.GRPC_HOST);
+  if (typeof security === 'string') throw new ConfigError(`invalid configuration: ${security}`);
   return Object.freeze({
+    security,
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     database: {

@@ -12,6 +12,7 @@ export {
   type InsufficientStock,
 } from './errors.js';
 export { classifyMethod, IDEMPOTENCY_KEY_FIELD, METHOD_KIND_OVERRIDES, type MethodKind } from './methods.js';
+export type { TokenSource } from './token.js';
 export { backoffMs, DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './retry.js';
 export type {
   CallOptions,

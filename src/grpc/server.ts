@@ -7,6 +7,7 @@ import type { EdgeDeps } from './call.js';
 import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
 import { addReflection, ReflectionIndex } from './reflection.js';
+import type { EdgeSecurity } from './auth/index.js';
 
 export const SERVICE_NAMES = {
   inventory: 'inventory.v1.InventoryService',
@@ -15,6 +16,11 @@ export const SERVICE_NAMES = {
   reflectionV1: 'grpc.reflection.v1.ServerReflection',
   reflectionV1Alpha: 'grpc.reflection.v1alpha.ServerReflection',
 } as const;
+
+/** Every method of the API services, fully qualified: what the policy's roles are made of. */
+export const API_METHODS: readonly string[] = [InventoryServiceService, EventServiceService].flatMap((svc) =>
+  Object.values(svc).map((m) => m.path.slice(1)),
+);
 
 /**
  * A health-only name (no such service): SERVING while the outbox relay keeps up,
@@ -37,10 +43,13 @@ export async function startGrpcServer(
   useCases: InventoryUseCases,
   address: { host: string; port: number },
   events?: EventQueries,
+  security?: EdgeSecurity,
 ): Promise<GrpcServer> {
   const server = new Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    // The cross-cutting layers, in order: inbound metadata meets the first one first.
+    interceptors: [...(security?.interceptors ?? [])],
   });
   server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 
@@ -53,10 +62,10 @@ export async function startGrpcServer(
     [RELAY_HEALTH_NAME]: 'SERVING',
   });
   health.addToServer(server);
-  addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
+  if (security?.reflection ?? true) addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${address.host}:${address.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${address.host}:${address.port}`, security?.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     ),
   );

@@ -94,6 +94,13 @@ export class AllocationService {
       case 'created':
         return outcome.allocation;
       case 'existing':
+        // Another caller's id: say only that it is taken, nothing of its allocation.
+        if (outcome.allocation.owner !== ctx.actor && !ctx.actsForOthers) {
+          throw new DomainError('ALREADY_EXISTS', `allocation_id ${JSON.stringify(command.allocationId)} is taken by another caller; use a new allocation_id`, {
+            field: 'allocation_id',
+            allocation_id: command.allocationId,
+          });
+        }
         if (outcome.allocation.requestHash !== command.requestHash) {
           throw new DomainError(
             'IDEMPOTENCY_MISMATCH',
@@ -145,6 +152,11 @@ export class AllocationService {
     return this.uow.run(em, ctx, async (tx) => {
       const allocation = await tx.em.getRepository(Allocation).lockWithLines(id);
       if (allocation === null) throw notFound('allocation', id);
+      if (allocation.owner !== ctx.actor && !ctx.actsForOthers) {
+        throw new DomainError('NOT_OWNER', `allocation ${JSON.stringify(id)} belongs to another caller; only it or an admin may ${target === 'RELEASED' ? 'release' : 'fulfil'} it`, {
+          allocation_id: id,
+        });
+      }
       if (allocation.status === target) return allocation; // a repeat: nothing more to do
       if (allocation.status !== 'ALLOCATED') {
         const verb = target === 'RELEASED' ? 'released' : 'fulfilled';
@@ -270,7 +282,7 @@ export class AllocationService {
           { type: 'ALLOCATION', onHandDelta: 0, allocatedDelta: line.quantity, allocationId },
           tx.now,
           (c) => ({ type: 'StockAllocated', data: { ...c, allocationId } }),
-          command.ctx.correlationId,
+          command.ctx,
         );
       }
       results.push({ command, placed: placement.lines });
@@ -282,6 +294,7 @@ export class AllocationService {
       created.push({
         allocationId: r.command.allocationId,
         requestHash: r.command.requestHash,
+        owner: r.command.ctx.actor,
         lines: r.placed,
         expireTime: r.command.ttlMs === undefined ? null : new Date(tx.now.getTime() + r.command.ttlMs),
         createTime: tx.now,
@@ -293,9 +306,9 @@ export class AllocationService {
     }
     await changes.commit(tx);
     const byId = new Map(created.map((a) => [a.allocationId, a]));
-    const correlationOf = new Map(commands.map((c) => [c.allocationId, c.ctx.correlationId]));
+    const ctxOf = new Map(commands.map((c) => [c.allocationId, c.ctx]));
     for (const a of created) {
-      const correlationId = correlationOf.get(a.allocationId);
+      const by = ctxOf.get(a.allocationId);
       tx.record(
         streamIds.allocation(a.allocationId),
         1,
@@ -308,7 +321,7 @@ export class AllocationService {
             requestHash: a.requestHash,
           },
         },
-        correlationId,
+        by,
       );
     }
     const errors = await this.explainFailures(tx, results.flatMap((r) => ('failed' in r ? [r] : [])), locked);
