@@ -11,7 +11,7 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i;
 /** The host of a grpc-js target (`host:port`, `[v6]:port`, `dns:///host:port`); undefined for a unix socket. */
 function hostOf(address: string): string | undefined {
   if (address.startsWith('unix:')) return undefined;
-  const rest = address.replace(/^[a-z]+:(\/\/[^/]*\/)?/i, '');
+  const rest = address.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/i, '');
   const v6 = /^\[([^\]]+)\]/.exec(rest);
   if (v6 !== null) return v6[1];
   return rest.split(':')[0];
