@@ -1,4 +1,5 @@
 import { ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import { ConfigError } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { isLoopback, type SecurityConfig } from '../../security-config.js';
 import { authenticationInterceptor } from './authenticate.js';
@@ -25,9 +26,17 @@ export interface EdgeSecurity {
  * stops start-up with a message naming its variable, and builds the layers.
  */
 export function edgeSecurity(s: SecurityConfig, host: string, methods: readonly MethodName[], log: Logger): EdgeSecurity {
-  const tls = s.tls === undefined ? undefined : new RotatingServerCredentials(s.tls, log);
-  const policy = s.policyFile === undefined ? undefined : Policy.load(s.policyFile, methods);
-  const jwt = s.jwt === undefined ? undefined : new JwtVerifier(s.jwt);
+  let tls: RotatingServerCredentials | undefined;
+  let policy: Policy | undefined;
+  let jwt: JwtVerifier | undefined;
+  try {
+    tls = s.tls === undefined ? undefined : new RotatingServerCredentials(s.tls, log);
+    policy = s.policyFile === undefined ? undefined : Policy.load(s.policyFile, methods);
+    jwt = s.jwt === undefined ? undefined : new JwtVerifier(s.jwt);
+  } catch (err) {
+    // A bad file is a configuration problem: main prints the message alone and exits 2.
+    throw new ConfigError((err as Error).message);
+  }
   const interceptors: ServerInterceptor[] = [];
   if (s.authenticationOn && policy !== undefined) {
     interceptors.push(
