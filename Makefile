@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream breaking clean admin verify rebuild provision dev-certs
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream breaking clean admin verify rebuild provision deploy-install deploy-test dev-certs
 
 all: build
 
@@ -69,8 +69,21 @@ lint: src/gen/.stamp
 breaking: node_modules/.installed
 	$(BIN)/buf breaking --against '.git#branch=main'
 
-test: lint build client
+test: lint build client deploy-test
 	$(BIN)/mocha 'dist/test/**/*.test.js'
+
+# The AWS CDK app (docs/deploy-aws.md) has its own node_modules (aws-cdk-lib, the CDK CLI),
+# so the service's install stays lean. Its tests synthesize offline: no AWS credentials,
+# no Docker. They need dist/ (the container environment is checked against the real config).
+DEPLOY_DIR := deploy/aws
+deploy-install: $(DEPLOY_DIR)/node_modules/.installed
+$(DEPLOY_DIR)/node_modules/.installed: $(DEPLOY_DIR)/package.json $(DEPLOY_DIR)/package-lock.json | $(NODE_TOOL)
+	cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund
+	@node -p 'process.version' > $@
+
+deploy-test: build deploy-install
+	$(BIN)/tsc -p $(DEPLOY_DIR)/tsconfig.json
+	cd $(DEPLOY_DIR) && node --disable-warning=ExperimentalWarning --test --test-isolation=none 'test/**/*.test.ts'
 
 run: build
 	node dist/src/main.js
@@ -111,4 +124,4 @@ clean:
 
 # Also the pinned Node and the installed packages.
 distclean: clean
-	rm -rf node_modules .tools
+	rm -rf node_modules .tools $(DEPLOY_DIR)/node_modules $(DEPLOY_DIR)/cdk.out

@@ -82,6 +82,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     }
 
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);
+    // LISTEN needs a session of its own: behind a transaction pooler it goes to the database directly.
+    const listenUrl = config.database.listenUrl ?? databaseUrl;
     cleanups.push(() => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
@@ -129,7 +131,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let cacheListener: InvalidationListener | undefined;
     if (cache.enabled) {
       const listener = new InvalidationListener(cache, {
-        url: databaseUrl,
+        url: listenUrl,
         connectTimeoutMs: config.database.connectTimeoutMs,
         heartbeatMs: config.cache.heartbeatMs,
         log,
@@ -157,7 +159,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     sequencer.start();
     cleanups.push(() => sequencer.stop());
-    const listener = new FeedListener(databaseUrl, signal, log);
+    const listener = new FeedListener(listenUrl, signal, log);
     await listener.start();
     cleanups.push(() => listener.stop());
     const pruner = new FeedPruner(orm, log, {
