@@ -6,6 +6,7 @@ import { apiServices } from './gen/index.js';
 import { classifyMethod, type MethodKind } from './methods.js';
 import { resolveRetry, type RetryOptions } from './retry.js';
 import { checkTokenTransport, tokenInterceptor, type TokenSource } from './token.js';
+import { injectTraceContext } from './trace-context.js';
 import type { CallOptions, MethodDefinition, ServiceClient, ServiceDefinition, ServicesClient } from './types.js';
 
 /** TLS settings; PEM-encoded buffers. Omitted roots mean the system's trusted CAs. */
@@ -132,6 +133,7 @@ function bindMethod(channel: Client, service: ServiceDefinition, method: MethodD
     const metadata = new Metadata();
     toMetadata(metadata, options.metadata);
     toMetadata(metadata, call.metadata);
+    injectTraceContext(metadata); // now, in the caller's context: retries happen later, on timers
     const budget = call.deadlineMs ?? (method.responseStream ? (options.streamDeadlineMs ?? Infinity) : (options.deadlineMs ?? DEFAULT_DEADLINE_MS));
     return {
       channel,
