@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs
 
 all: build
 
@@ -117,6 +117,11 @@ rebuild: build
 
 provision: build
 	node dist/src/admin/cli.js provision
+
+# A development CA, server and client certificates and a sample policy in DATA_DIR/certs
+# (docs/security.md); needs the openssl command.
+dev-certs: build
+	node dist/src/admin/dev-certs.js
 
 # Benchmarks, run by hand; each prints ratios measured in one run (README "Benchmarks").
 bench: bench-allocation bench-read

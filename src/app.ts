@@ -20,7 +20,8 @@ import { checkEventTable, ensureEventTable } from './events/table-check.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
-import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { edgeSecurity } from './grpc/auth/index.js';
+import { API_METHODS, RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { ItemService } from './inventory/items.js';
@@ -80,6 +81,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     for (const fn of cleanups.reverse()) await fn().catch((err: Error) => log.error({ err: err.message }, 'shutdown step failed'));
   };
   try {
+    // First: a bad certificate, key, JWKS or policy stops start-up before anything runs.
+    const security = edgeSecurity(config.security, config.grpc.host, API_METHODS, log);
+    cleanups.push(async () => security.stop());
     let databaseUrl = config.database.url;
     if (databaseUrl === undefined) {
       const pg = await startEmbeddedPostgres(config, log);
@@ -228,7 +232,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
-      { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer },
+      { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer, security },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.

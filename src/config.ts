@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { securityConfigOf, securitySchema, type SecurityConfig } from './security-config.js';
 import { toTracingConfig, tracingSchema, type TracingConfig } from './observability/tracing-config.js';
 
 export type { TracingConfig };
@@ -81,6 +82,8 @@ export interface Config {
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
+  /** TLS, authentication, authorization (docs/security.md). */
+  readonly security: SecurityConfig;
 }
 
 export class ConfigError extends Error {}
@@ -94,7 +97,7 @@ const optionalString = z
 /** The region the embedded DynamoDB API is signed for in development; never used in production. */
 export const DEVELOPMENT_REGION = 'us-east-1';
 
-const schema = z.object({
+const schema = securitySchema.extend({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   GRPC_PORT: int(0, 65535).default(50051),
@@ -180,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DATABASE_LISTEN_URL !== undefined && e.DATABASE_URL === undefined) {
     throw new ConfigError('invalid configuration: DATABASE_LISTEN_URL needs DATABASE_URL (the same database)');
   }
+  const security = securityConfigOf(e, e.GRPC_HOST);
+  if (typeof security === 'string') throw new ConfigError(`invalid configuration: ${security}`);
   const production = e.NODE_ENV === 'production';
   const region = e.AWS_REGION ?? e.AWS_DEFAULT_REGION;
   if (production) {
@@ -198,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (missing.length > 0) throw new ConfigError(`invalid configuration (NODE_ENV=production): ${missing.join('; ')}`);
   }
   return Object.freeze({
+    security,
     environment: e.NODE_ENV,
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
     metrics: { port: e.METRICS_PORT },

@@ -34,6 +34,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   // A refusal is a message for the operator, not a crash: no stack trace.
   const text = err instanceof EventTableError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`inventory service failed to start: ${text}\n`);

@@ -14,6 +14,7 @@ describe('config (unit)', () => {
   it('reads every setting from the environment', () => {
     const c = loadConfig({
       GRPC_HOST: '0.0.0.0',
+      ALLOW_INSECURE: 'true',
       GRPC_PORT: '6000',
       DATABASE_URL: 'postgres://u:p@db:5432/inv',
       DATABASE_REPLICA_URLS: 'postgres://r1/inv, postgres://r2/inv',

@@ -6,6 +6,7 @@ import { messageFields, methodRequests } from './gen/fields.js';
 import { apiServices } from './gen/index.js';
 import { classifyMethod, type MethodKind } from './methods.js';
 import { resolveRetry, type RetryOptions } from './retry.js';
+import { checkTokenTransport, tokenInterceptor, type TokenSource } from './token.js';
 import { injectTraceContext } from './trace-context.js';
 import type { CallOptions, MethodDefinition, ServiceClient, ServiceDefinition, ServicesClient } from './types.js';
 import { validateRequest } from './validate.js';
@@ -50,7 +51,13 @@ export interface InventoryClientOptions {
   readonly newIdempotencyKey?: () => string;
   /** Overrides of the retry classification, by `<package>.<Service>/<Method>` or method name. */
   readonly methodKinds?: Readonly<Record<string, MethodKind>>;
-  /** Metadata sent with every call (for example an authorization header). */
+  /**
+   * A bearer token sent as `authorization: Bearer <token>` with every call: a string, or a
+   * function called before every call (so tokens can refresh). Refused over plaintext to
+   * anything but a loopback address.
+   */
+  readonly token?: TokenSource;
+  /** Metadata sent with every call. */
   readonly metadata?: Readonly<Record<string, string | readonly string[]>>;
   /** Further grpc-js channel options, applied last. */
   readonly channelOptions?: ChannelOptions;
@@ -159,7 +166,12 @@ function bindMethod(channel: Client, service: ServiceDefinition, method: MethodD
  * const { item } = await inventory.getItem({ sku: 'SKU-1' });
  */
 export function createInventoryClient(address: string, options: InventoryClientOptions = {}): InventoryClient {
-  const channel = new Client(address, channelCredentials(options), channelOptions(options));
+  const creds = channelCredentials(options);
+  if (options.token !== undefined) checkTokenTransport(address, creds);
+  const channel = new Client(address, creds, {
+    ...channelOptions(options),
+    ...(options.token !== undefined ? { interceptors: [tokenInterceptor(options.token)] } : {}),
+  });
   const methods: Record<string, unknown> = {};
   for (const service of Object.values(apiServices) as ServiceDefinition[]) Object.assign(methods, bindService(channel, service, options));
   const client = {

@@ -13,6 +13,7 @@ export {
 } from './errors.js';
 export { afterPosition, fromNow, fromOldest, type SubscribeStart } from './positions.js';
 export { classifyMethod, IDEMPOTENCY_KEY_FIELD, METHOD_KIND_OVERRIDES, type MethodKind } from './methods.js';
+export type { TokenSource } from './token.js';
 export { backoffMs, DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './retry.js';
 export type {
   CallOptions,

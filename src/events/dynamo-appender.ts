@@ -42,6 +42,7 @@ export function toItem(e: EventEnvelope, expiresAt?: number): Record<string, Att
     [ATTR.type]: { S: e.type },
     [ATTR.schemaVersion]: { N: String(e.schemaVersion) },
     [ATTR.correlationId]: { S: e.correlationId },
+    [ATTR.actor]: { S: e.actor ?? 'unknown' },
     [ATTR.occurredAt]: { S: e.occurredAt.toISOString() },
     [ATTR.payload]: { S: JSON.stringify(e.data) },
   };
@@ -69,6 +70,7 @@ export function fromItem(item: Record<string, AttributeValue>): EventEnvelope {
     type: s(ATTR.type) as EventEnvelope['type'],
     schemaVersion: n(ATTR.schemaVersion),
     correlationId: s(ATTR.correlationId),
+    actor: item[ATTR.actor]?.S ?? 'unknown',
     occurredAt: new Date(s(ATTR.occurredAt)),
     data: JSON.parse(s(ATTR.payload)) as EventEnvelope['data'],
     position: position === undefined ? undefined : Number(position),

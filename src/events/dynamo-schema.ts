@@ -12,6 +12,7 @@ export const ATTR = {
   type: 'type',
   schemaVersion: 'schemaVersion',
   correlationId: 'correlationId',
+  actor: 'actor',
   occurredAt: 'occurredAt',
   payload: 'payload',
   position: 'position',

@@ -14,6 +14,7 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
     type: row.type as EventEnvelope['type'],
     schemaVersion: row.schemaVersion,
     correlationId: row.correlationId,
+    actor: row.actor,
     occurredAt: row.occurredAt,
     data: row.payload as EventEnvelope['data'],
     position: row.position ?? undefined,

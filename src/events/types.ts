@@ -97,6 +97,8 @@ export interface EventEnvelope {
   type: EventType;
   schemaVersion: number;
   correlationId: string;
+  /** Who caused it (CallContext.actor); read as `unknown` from events stored before actors were. */
+  actor?: string | undefined;
   occurredAt: Date;
   data: DomainEvent['data'];
   /** Place in the global feed; assigned after commit, so absent on fresh events. */

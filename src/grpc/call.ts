@@ -11,6 +11,7 @@ import {
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
 import type { CallContext } from '../persistence/unit-of-work.js';
+import { principalOf } from './auth/principal.js';
 import { toServiceError } from './errors.js';
 
 /** What a handler gets for one call: its own EntityManager and the caller's context. */
@@ -40,6 +41,11 @@ function correlationId(metadata: Metadata): string {
   return randomUUID();
 }
 
+function contextOf(metadata: Metadata): CallContext {
+  const p = principalOf(metadata);
+  return { correlationId: correlationId(metadata), actor: p.identity, actsForOthers: p.actsForOthers };
+}
+
 function scope(
   deps: EdgeDeps,
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
@@ -55,7 +61,7 @@ function scope(
     get em() {
       return (em ??= deps.orm.em.fork());
     },
-    ctx: { correlationId: correlationId(call.metadata) },
+    ctx: contextOf(call.metadata),
     metadata: call.metadata,
     // Created on first use too: an AbortController costs microseconds, a cached read less.
     get signal() {
@@ -168,7 +174,7 @@ function logCall(log: Logger, method: string, code: status, started: bigint, s: 
   if (!log.isLevelEnabled('info')) return; // spare the hot path building a line nobody keeps
   const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   log.info(
-    { method, status: status[code], code, durationMs: Math.round(durationMs * 100) / 100, correlationId: s.ctx.correlationId, ...(message ? { message } : {}) },
+    { method, status: status[code], code, durationMs: Math.round(durationMs * 100) / 100, correlationId: s.ctx.correlationId, actor: s.ctx.actor, ...(message ? { message } : {}) },
     'call',
   );
 }

@@ -17,6 +17,7 @@ export function toEventMessage(e: EventEnvelope): Event {
     occurTime: e.occurredAt,
     schemaVersion: e.schemaVersion,
     correlationId: e.correlationId,
+    actor: e.actor ?? 'unknown',
     position: BigInt(e.position ?? 0),
     payload: toPayload(domainEventOf(e)),
   };

@@ -10,6 +10,7 @@ import { metricsInterceptor, type GrpcServerMetrics } from './metrics-intercepto
 import { tracingInterceptor } from './tracing-interceptor.js';
 import type { Tracer } from '@opentelemetry/api';
 import { addReflection, ReflectionIndex } from './reflection.js';
+import type { EdgeSecurity } from './auth/index.js';
 
 export const SERVICE_NAMES = {
   inventory: 'inventory.v1.InventoryService',
@@ -18,6 +19,11 @@ export const SERVICE_NAMES = {
   reflectionV1: 'grpc.reflection.v1.ServerReflection',
   reflectionV1Alpha: 'grpc.reflection.v1alpha.ServerReflection',
 } as const;
+
+/** Every method of the API services, fully qualified: what the policy's roles are made of. */
+export const API_METHODS: readonly string[] = [InventoryServiceService, EventServiceService].flatMap((svc) =>
+  Object.values(svc).map((m) => m.path.slice(1)),
+);
 
 /**
  * A health-only name (no such service): SERVING while the outbox relay keeps up,
@@ -39,6 +45,8 @@ export interface GrpcServer {
 export interface EdgeLayers {
   readonly metrics?: GrpcServerMetrics;
   readonly tracer?: Tracer;
+  /** TLS credentials, authentication and authorization (innermost: metrics and traces see their refusals). */
+  readonly security?: EdgeSecurity;
 }
 
 export async function startGrpcServer(
@@ -52,6 +60,8 @@ export async function startGrpcServer(
   const interceptors: ServerInterceptor[] = [];
   if (layers.metrics !== undefined) interceptors.push(metricsInterceptor(layers.metrics));
   if (layers.tracer !== undefined) interceptors.push(tracingInterceptor(layers.tracer));
+  interceptors.push(...(layers.security?.interceptors ?? []));
+  const security = layers.security;
   const server = new Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
@@ -68,10 +78,10 @@ export async function startGrpcServer(
     [RELAY_HEALTH_NAME]: 'SERVING',
   });
   health.addToServer(server);
-  addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
+  if (security?.reflection ?? true) addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${address.host}:${address.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${address.host}:${address.port}`, security?.credentials ?? ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     ),
   );

@@ -113,6 +113,13 @@ export class AllocationService {
         this.tell('created');
         return outcome.allocation;
       case 'existing':
+        // Another caller's id: say only that it is taken, nothing of its allocation.
+        if (outcome.allocation.owner !== ctx.actor && !ctx.actsForOthers) {
+          throw new DomainError('ALREADY_EXISTS', `allocation_id ${JSON.stringify(command.allocationId)} is taken by another caller; use a new allocation_id`, {
+            field: 'allocation_id',
+            allocation_id: command.allocationId,
+          });
+        }
         if (outcome.allocation.requestHash !== command.requestHash) {
           this.tell('idempotency_mismatch');
           throw new DomainError(
@@ -170,6 +177,11 @@ export class AllocationService {
     return this.uow.run(em, ctx, async (tx) => {
       const allocation = await tx.em.getRepository(Allocation).lockWithLines(id);
       if (allocation === null) throw notFound('allocation', id);
+      if (allocation.owner !== ctx.actor && !ctx.actsForOthers) {
+        throw new DomainError('NOT_OWNER', `allocation ${JSON.stringify(id)} belongs to another caller; only it or an admin may ${target === 'RELEASED' ? 'release' : 'fulfil'} it`, {
+          allocation_id: id,
+        });
+      }
       if (allocation.status === target) return allocation; // a repeat: nothing more to do
       if (allocation.status !== 'ALLOCATED') {
         const verb = target === 'RELEASED' ? 'released' : 'fulfilled';
@@ -296,7 +308,7 @@ export class AllocationService {
           { type: 'ALLOCATION', onHandDelta: 0, allocatedDelta: line.quantity, allocationId },
           tx.now,
           (c) => ({ type: 'StockAllocated', data: { ...c, allocationId } }),
-          command.ctx.correlationId,
+          command.ctx,
         );
       }
       results.push({ command, placed: placement.lines });
@@ -308,6 +320,7 @@ export class AllocationService {
       created.push({
         allocationId: r.command.allocationId,
         requestHash: r.command.requestHash,
+        owner: r.command.ctx.actor,
         lines: r.placed,
         expireTime: r.command.ttlMs === undefined ? null : new Date(tx.now.getTime() + r.command.ttlMs),
         createTime: tx.now,
@@ -319,9 +332,9 @@ export class AllocationService {
     }
     await changes.commit(tx);
     const byId = new Map(created.map((a) => [a.allocationId, a]));
-    const correlationOf = new Map(commands.map((c) => [c.allocationId, c.ctx.correlationId]));
+    const ctxOf = new Map(commands.map((c) => [c.allocationId, c.ctx]));
     for (const a of created) {
-      const correlationId = correlationOf.get(a.allocationId);
+      const by = ctxOf.get(a.allocationId);
       tx.record(
         streamIds.allocation(a.allocationId),
         1,
@@ -334,7 +347,7 @@ export class AllocationService {
             requestHash: a.requestHash,
           },
         },
-        correlationId,
+        by,
       );
     }
     const errors = await this.explainFailures(tx, results.flatMap((r) => ('failed' in r ? [r] : [])), locked);

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'FAILED_PRECONDITION' // the state does not allow the change (not enough stock, bad transition)
   | 'IDEMPOTENCY_MISMATCH' // an idempotency key reused with a different request
   | 'STALE_POSITION' // a feed position older than what is retained
+  | 'NOT_OWNER' // the entity belongs to another caller (an allocation someone else made)
   | 'UNAVAILABLE' // a dependency is down; retrying later may succeed
   | 'RESOURCE_EXHAUSTED'; // an instance limit is reached (subscriptions, queued reads); retry later or elsewhere
 

@@ -33,7 +33,7 @@ export class ExpirySweeper {
   }
 
   private async sweepOnce(): Promise<number> {
-    const ctx = { correlationId: `expiry-${randomUUID()}` };
+    const ctx = { correlationId: `expiry-${randomUUID()}`, actor: 'system:expiry-sweeper', actsForOthers: true };
     let expired = 0;
     try {
       while (!this.job.stopped) {

@@ -7,7 +7,7 @@ import { DomainError } from './errors.js';
 export const fingerprint = (request: unknown): string => createHash('sha256').update(JSON.stringify(request)).digest('hex');
 
 /**
- * Runs `work` at most once per idempotency key, inside the caller's transaction. The key
+ * Runs `work` at most once per idempotency key of the calling actor, inside the caller's transaction. The key
  * row is claimed first, so a concurrent duplicate waits for this transaction and then
  * gets its stored response; a key reused with a different request (or operation) is
  * IDEMPOTENCY_MISMATCH. A call that fails stores nothing: its transaction rolls back with
@@ -23,7 +23,7 @@ export async function once<T>(
 ): Promise<T> {
   if (key === undefined) return work();
   const hash = fingerprint({ operation, request });
-  const stored = await claimIdempotencyKey(tx.em, key, operation, hash, tx.now);
+  const stored = await claimIdempotencyKey(tx.em, tx.ctx.actor, key, operation, hash, tx.now);
   if (stored !== null) {
     if (stored.requestHash !== hash) {
       throw new DomainError(
@@ -35,6 +35,6 @@ export async function once<T>(
     return codec.decode(stored.response);
   }
   const result = await work();
-  await completeIdempotencyKey(tx.em, key, codec.encode(result));
+  await completeIdempotencyKey(tx.em, tx.ctx.actor, key, codec.encode(result));
   return result;
 }

@@ -2,7 +2,7 @@ import type { DomainEvent, StockChange } from '../events/types.js';
 import { streamIds } from '../events/types.js';
 import type { MovementType } from '../persistence/entities/stock-movement.entity.js';
 import { writeLevelsAndMovements, type NewMovement } from '../persistence/repositories/stock-movement.repository.js';
-import type { Tx } from '../persistence/unit-of-work.js';
+import type { CallContext, Tx } from '../persistence/unit-of-work.js';
 import { applyChange, levelKey, type StockLevelState } from './stock-level.js';
 
 export interface MovementInput {
@@ -19,7 +19,7 @@ interface Entry {
   readonly movement: NewMovement;
   readonly level: StockLevelState;
   readonly event: (change: StockChange) => DomainEvent;
-  readonly correlationId: string | undefined;
+  readonly by: CallContext | undefined;
 }
 
 /**
@@ -55,14 +55,14 @@ export class StockChanges {
     input: MovementInput,
     now: Date,
     event: (change: StockChange) => DomainEvent,
-    correlationId?: string,
+    by?: CallContext,
   ): StockLevelState {
     const next = applyChange(this.level(sku, warehouseCode), input.onHandDelta, input.allocatedDelta, now);
     this.current.set(levelKey(sku, warehouseCode), next);
     this.entries.push({
       level: next,
       event,
-      correlationId,
+      by,
       movement: {
         sku,
         warehouseCode,
@@ -105,7 +105,7 @@ export class StockChanges {
           allocated: e.level.allocated,
           movementId: ids[i]!,
         }),
-        e.correlationId,
+        e.by,
       );
     });
   }

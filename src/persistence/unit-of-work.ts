@@ -5,6 +5,10 @@ import { OutboxEvent } from './entities/outbox-event.entity.js';
 /** Who is calling: travels from the edge into every recorded event. */
 export interface CallContext {
   readonly correlationId: string;
+  /** The caller's identity (`anonymous` without authentication, `system:<job>` for the service's own jobs): every event's actor. */
+  readonly actor: string;
+  /** May act on what other actors own, such as their allocations (`admin`, or authentication off). */
+  readonly actsForOthers: boolean;
 }
 
 /** What a use case sees inside its transaction. */
@@ -13,11 +17,13 @@ export interface Tx {
   readonly em: EntityManager;
   /** One clock reading for the whole transaction: every timestamp it writes agrees. */
   readonly now: Date;
+  /** The context of the call the transaction serves (of the first call, for a batch). */
+  readonly ctx: CallContext;
   /**
-   * Records an event in the outbox, in this transaction. `correlationId` overrides the
-   * call's (a batch transaction serving several calls records each call's own).
+   * Records an event in the outbox, in this transaction. `by` overrides the call's
+   * context (a batch transaction serving several calls records each call's own).
    */
-  record(streamId: string, version: number, event: DomainEvent, correlationId?: string): void;
+  record(streamId: string, version: number, event: DomainEvent, by?: CallContext): void;
 }
 
 /** Called with the events of a transaction once it has committed; never after a rollback. */
@@ -79,14 +85,16 @@ export class UnitOfWork {
       const tx: Tx = {
         em: txEm,
         now,
-        record: (streamId, version, event, correlationId) => {
+        ctx,
+        record: (streamId, version, event, by) => {
           const row = new OutboxEvent({
             eventId: this.deps.newId(),
             streamId,
             version,
             type: event.type,
             payload: event.data,
-            correlationId: correlationId ?? ctx.correlationId,
+            correlationId: (by ?? ctx).correlationId,
+            actor: (by ?? ctx).actor,
             occurredAt: now,
           });
           row.schemaVersion = SCHEMA_VERSION;

@@ -17,7 +17,7 @@ describe('outbox write path (int)', () => {
   let relay: OutboxRelay;
   let uow: UnitOfWork;
   let table: string;
-  const ctx = { correlationId: 'test' };
+  const ctx = { correlationId: 'test', actor: 'test-actor', actsForOthers: false };
 
   before(async () => {
     orm = await openOrm({ url: await freshDatabase(), poolMin: 0 });

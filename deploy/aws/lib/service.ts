@@ -89,6 +89,10 @@ export class Service extends Construct {
       environment: {
         NODE_ENV: 'production',
         GRPC_HOST: '0.0.0.0',
+        // The stack provisions no certificates or caller policy yet (docs/security.md), so
+        // the service must be told explicitly that it serves plaintext, unauthenticated, to
+        // the VPC; it warns at every start.
+        ALLOW_INSECURE: 'true',
         GRPC_PORT: String(GRPC_PORT),
         // Calls, errors and the relay backlog reach CloudWatch as log lines (alarms.ts): info is the least.
         LOG_LEVEL: 'info',

@@ -13,6 +13,8 @@ export interface AllocationReplay extends Versioned {
   expireTime: string | null;
   /** allocation.request_hash; null when the event predates carrying it. */
   requestHash: string | null;
+  /** allocation.owner: the actor of AllocationCreated (`unknown` for events from before actors). */
+  owner: string;
 }
 
 /** Lines in (sku, warehouse code) order, as AllocateStock places them: comparisons ignore order. */
@@ -44,6 +46,7 @@ export const allocationProjection: Projection<AllocationReplay> = {
           lines: sortLines(ev.data.lines.map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: l.quantity }))),
           expireTime: ev.data.expireTime,
           requestHash: ev.data.requestHash ?? null,
+          owner: e.actor ?? 'unknown',
           ...stamp(state, e),
         };
       case 'AllocationReleased':
@@ -61,6 +64,6 @@ export const allocationProjection: Projection<AllocationReplay> = {
   streamIdOf: (s) => streamIds.allocation(s.allocationId),
   revive: (json, streamId) => {
     const s = reviveObject<AllocationReplay>(json, streamId, ['allocationId', 'status', 'lines', 'expireTime']);
-    return { ...s, requestHash: s.requestHash ?? null };
+    return { ...s, requestHash: s.requestHash ?? null, owner: s.owner ?? 'unknown' };
   },
 };

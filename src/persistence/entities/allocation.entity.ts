@@ -17,7 +17,7 @@ export type AllocationStatus = (typeof ALLOCATION_STATUSES)[number];
 })
 export class Allocation {
   [EntityRepositoryType]?: AllocationRepository;
-  [OptionalProps]?: 'version' | 'expireTime';
+  [OptionalProps]?: 'version' | 'expireTime' | 'owner';
 
   @PrimaryKey({ type: 'string', length: 128 })
   allocationId: string;
@@ -27,6 +27,10 @@ export class Allocation {
 
   @Property({ type: 'string', length: 64 })
   requestHash: string;
+
+  /** The identity that created it: it (or an admin) may release or fulfil it. */
+  @Property({ type: 'string', length: 300, default: 'unknown' })
+  owner: string = 'unknown';
 
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   expireTime: Date | null = null;

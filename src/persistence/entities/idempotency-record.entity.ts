@@ -8,6 +8,10 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
  */
 @Entity({ tableName: 'idempotency_record' })
 export class IdempotencyRecord {
+  /** The caller's identity: the same key from two callers is two keys. */
+  @PrimaryKey({ type: 'string', length: 300 })
+  owner!: string;
+
   @PrimaryKey({ type: 'string', length: 128 })
   key!: string;
 

@@ -34,6 +34,10 @@ export class OutboxEvent {
   @Property({ type: 'string', length: 100 })
   correlationId: string;
 
+  /** Who caused the event; `unknown` on events recorded before actors were. */
+  @Property({ type: 'string', length: 300, default: 'unknown' })
+  actor: string;
+
   @Property({ type: 'datetime', columnType: 'timestamptz' })
   occurredAt: Date;
 
@@ -57,6 +61,7 @@ export class OutboxEvent {
     type: string;
     payload: unknown;
     correlationId: string;
+    actor: string;
     occurredAt: Date;
   }) {
     this.eventId = init.eventId;
@@ -65,6 +70,7 @@ export class OutboxEvent {
     this.type = init.type;
     this.payload = init.payload;
     this.correlationId = init.correlationId;
+    this.actor = init.actor;
     this.occurredAt = init.occurredAt;
   }
 }

@@ -5,6 +5,7 @@ import { Migration20261125000003Events } from './Migration20261125000003Events.j
 import { Migration20261126000001CacheNotify } from './Migration20261126000001CacheNotify.js';
 import { Migration20261126000002LowStock } from './Migration20261126000002LowStock.js';
 import { Migration20261201000001OutboxTraceContext } from './Migration20261201000001OutboxTraceContext.js';
+import { Migration20261201000001Actors } from './Migration20261201000001Actors.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000001CacheNotify', class: Migration20261126000001CacheNotify },
   { name: 'Migration20261126000002LowStock', class: Migration20261126000002LowStock },
   { name: 'Migration20261201000001OutboxTraceContext', class: Migration20261201000001OutboxTraceContext },
+  { name: 'Migration20261201000001Actors', class: Migration20261201000001Actors },
 ];

@@ -13,6 +13,8 @@ export interface AllocationRecord {
   readonly allocationId: string;
   readonly status: AllocationStatus;
   readonly requestHash: string;
+  /** The identity that created it. */
+  readonly owner: string;
   readonly lines: readonly AllocationLineRecord[];
   readonly expireTime: Date | null;
   readonly version: number;
@@ -26,6 +28,7 @@ interface AllocationRow {
   allocation_id: string;
   status: AllocationStatus;
   request_hash: string;
+  owner: string;
   expire_time: string | null;
   version: number;
   created_at: string;
@@ -33,7 +36,7 @@ interface AllocationRow {
   lines: Array<{ sku: string; warehouse_code: string; quantity: number | string }> | null;
 }
 
-const SELECT = `select a.allocation_id, a.status, a.request_hash, a.expire_time, a.version, a.created_at, a.updated_at,
+const SELECT = `select a.allocation_id, a.status, a.request_hash, a.owner, a.expire_time, a.version, a.created_at, a.updated_at,
        (select json_agg(json_build_object('sku', l.sku, 'warehouse_code', l.warehouse_code, 'quantity', l.quantity)
                         order by l.sku, l.warehouse_code)
           from allocation_line l where l.allocation_id = a.allocation_id) as lines
@@ -43,6 +46,7 @@ const toRecord = (r: AllocationRow): AllocationRecord => ({
   allocationId: r.allocation_id,
   status: r.status,
   requestHash: r.request_hash,
+  owner: r.owner,
   lines: (r.lines ?? []).map((l) => ({ sku: l.sku, warehouseCode: l.warehouse_code, quantity: num(l.quantity) })),
   expireTime: dateOrNull(r.expire_time),
   version: r.version,
@@ -65,9 +69,9 @@ export class AllocationRepository extends EntityRepository<Allocation> {
     const rows = await query<{ allocation_id: string }>(
       this.getEntityManager(),
       `with inserted as (
-         insert into allocation (allocation_id, status, request_hash, expire_time, version, created_at, updated_at)
-         select x.id, 'ALLOCATED', x.hash, x.expire_time, 1, x.created_at, x.created_at
-           from unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) as x(id, hash, expire_time, created_at)
+         insert into allocation (allocation_id, status, request_hash, owner, expire_time, version, created_at, updated_at)
+         select x.id, 'ALLOCATED', x.hash, x.owner, x.expire_time, 1, x.created_at, x.created_at
+           from unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[]) as x(id, hash, owner, expire_time, created_at)
          on conflict do nothing
          returning allocation_id
        ), lines as (
@@ -80,6 +84,7 @@ export class AllocationRepository extends EntityRepository<Allocation> {
       [
         sorted.map((a) => a.allocationId),
         sorted.map((a) => a.requestHash),
+        sorted.map((a) => a.owner),
         sorted.map((a) => a.expireTime),
         sorted.map((a) => a.createTime),
         lines.map((l) => l.id),

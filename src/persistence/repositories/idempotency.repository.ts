@@ -15,6 +15,7 @@ export interface StoredCall {
  */
 export async function claimIdempotencyKey(
   em: EntityManager,
+  owner: string,
   key: string,
   operation: string,
   requestHash: string,
@@ -22,21 +23,21 @@ export async function claimIdempotencyKey(
 ): Promise<StoredCall | null> {
   const claimed = await query(
     em,
-    `insert into idempotency_record (key, operation, request_hash, created_at) values (?, ?, ?, ?)
+    `insert into idempotency_record (owner, key, operation, request_hash, created_at) values (?, ?, ?, ?, ?)
      on conflict do nothing returning key`,
-    [key, operation, requestHash, now],
+    [owner, key, operation, requestHash, now],
   );
   if (claimed.length > 0) return null;
   const rows = await query<{ operation: string; request_hash: string; response: unknown }>(
     em,
-    `select operation, request_hash, response from idempotency_record where key = ?`,
-    [key],
+    `select operation, request_hash, response from idempotency_record where owner = ? and key = ?`,
+    [owner, key],
   );
   const row = rows[0];
   if (row === undefined) throw new Error(`idempotency key ${key} vanished`);
   return { operation: row.operation, requestHash: row.request_hash, response: row.response };
 }
 
-export async function completeIdempotencyKey(em: EntityManager, key: string, response: unknown): Promise<void> {
-  await query(em, `update idempotency_record set response = ?::jsonb where key = ?`, [JSON.stringify(response), key]);
+export async function completeIdempotencyKey(em: EntityManager, owner: string, key: string, response: unknown): Promise<void> {
+  await query(em, `update idempotency_record set response = ?::jsonb where owner = ? and key = ?`, [JSON.stringify(response), owner, key]);
 }

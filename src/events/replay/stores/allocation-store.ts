@@ -6,6 +6,7 @@ interface Row {
   allocation_id: string;
   status: AllocationStatusName;
   request_hash: string;
+  owner: string;
   expire_time: Date | null;
   version: number;
   created_at: Date;
@@ -23,7 +24,7 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
   async load(sql, ids) {
     const allocationIds = ids.map((id) => id.slice('allocation#'.length));
     const rows = await sql.query<Row>(
-      `select a.allocation_id, a.status, a.request_hash, a.expire_time, a.version, a.created_at, a.updated_at,
+      `select a.allocation_id, a.status, a.request_hash, a.owner, a.expire_time, a.version, a.created_at, a.updated_at,
               (select json_agg(json_build_object('sku', l.sku, 'warehouse_code', l.warehouse_code, 'quantity', l.quantity))
                  from allocation_line l where l.allocation_id = a.allocation_id) as lines
          from allocation a where a.allocation_id = any($1)`,
@@ -38,6 +39,7 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
           lines: sortLines((r.lines ?? []).map((l) => ({ sku: l.sku, warehouseCode: l.warehouse_code, quantity: Number(l.quantity) }))),
           expireTime: r.expire_time === null ? null : iso(r.expire_time),
           requestHash: r.request_hash,
+          owner: r.owner,
           version: r.version,
           createdAt: iso(r.created_at),
           updatedAt: iso(r.updated_at),
@@ -58,8 +60,8 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
   async insert(sql, states) {
     if (states.length === 0) return;
     await sql.query(
-      `insert into allocation (allocation_id, status, request_hash, expire_time, version, created_at, updated_at)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::timestamptz[])`,
+      `insert into allocation (allocation_id, status, request_hash, expire_time, version, created_at, updated_at, owner)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::text[])`,
       [
         states.map((s) => s.allocationId),
         states.map((s) => s.status),
@@ -70,6 +72,7 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
         states.map((s) => s.version),
         states.map((s) => s.createdAt),
         states.map((s) => s.updatedAt),
+        states.map((s) => s.owner),
       ],
     );
     const lines = states.flatMap((s) => s.lines.map((l) => ({ id: s.allocationId, ...l })));
