@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { EMBEDDED_DYNAMO_KINDS, type EmbeddedDynamoKind } from './embedded/dynamodb-kind.js';
 
 /**
  * The whole configuration, parsed once from the environment at start-up.
@@ -19,8 +20,10 @@ export interface Config {
     readonly statementTimeoutMs: number;
   };
   readonly dynamodb: {
-    /** Unset: an embedded DynamoDB API (dynalite) under `${dataDir}/dynamodb`. */
+    /** Unset: an embedded DynamoDB API under `${dataDir}/dynamodb` (see `embedded`). */
     readonly endpoint: string | undefined;
+    /** Which embedded server: DynamoDB Local when Java 17+ is found (auto), or dynalite. */
+    readonly embedded: EmbeddedDynamoKind;
     readonly embeddedPort: number;
     readonly region: string;
     readonly table: string;
@@ -87,6 +90,7 @@ const schema = z.object({
   DYNAMODB_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
     message: 'must be an http:// or https:// URL',
   }),
+  EMBEDDED_DYNAMODB: z.enum(EMBEDDED_DYNAMO_KINDS).default('auto'),
   EMBEDDED_DYNAMODB_PORT: int(1, 65535).default(4567),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   EVENTS_TABLE: z
@@ -149,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dynamodb: {
       endpoint: e.DYNAMODB_ENDPOINT,
+      embedded: e.EMBEDDED_DYNAMODB,
       embeddedPort: e.EMBEDDED_DYNAMODB_PORT,
       region: e.AWS_REGION,
       table: e.EVENTS_TABLE,
