@@ -129,6 +129,8 @@ async function main(): Promise<void> {
     const servicePid = service.child.pid!;
     /** A service run, then until its events are in DynamoDB: CPU, DynamoDB requests and lag per allocation. */
     const measured = async (name: string, call: (i: number) => Promise<boolean>): Promise<Result> => {
+      // Start with an empty outbox, so the counts and the CPU are this run's alone (not the seeding's backlog).
+      while ((await appendLag(pool, new Date(0))).unappended > 0) await new Promise((res) => setTimeout(res, 200));
       const since = new Date();
       const cpu0 = cpuMsOf(servicePid);
       const counts0 = await dynamoCounts(dynamoEndpoint);

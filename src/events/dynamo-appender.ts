@@ -9,6 +9,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.js';
+import { BatchedInserts, BatchUnsupportedError, batchesOf } from './batched-inserts.js';
 import { ATTR, eventTableDefinition, KEY } from './dynamo-schema.js';
 import type { EventEnvelope } from './types.js';
 
@@ -85,12 +86,18 @@ export function fromItem(item: Record<string, AttributeValue>): EventEnvelope {
  * the same place is a conflict that is reported, never papered over.
  */
 export class DynamoAppender {
+  private readonly batched: BatchedInserts;
+  /** Whether the endpoint has BatchExecuteStatement; found out by the first batch. */
+  private batching: 'unknown' | 'supported' | 'unsupported' = 'unknown';
+
   constructor(
     readonly client: DynamoDBClient,
     readonly table: string,
     private readonly log: Logger,
     private readonly expiresAtFor: (e: EventEnvelope) => number | undefined = () => undefined,
-  ) {}
+  ) {
+    this.batched = new BatchedInserts(client, table, (e) => toItem(e, this.expiresAtFor(e)));
+  }
 
   /** Creates the table (on-demand capacity) if it does not exist. */
   async ensureTable(): Promise<void> {
@@ -130,26 +137,124 @@ export class DynamoAppender {
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const existing = await this.client.send(
-        new GetItemCommand({
-          TableName: this.table,
-          Key: { [KEY.partition]: { S: e.streamId }, [KEY.sort]: { N: String(e.version) } },
-          ConsistentRead: true,
-          ProjectionExpression: '#id',
-          ExpressionAttributeNames: { '#id': ATTR.eventId },
-        }),
-      );
-      const id = existing.Item?.[ATTR.eventId]?.S;
-      if (id !== e.eventId) {
-        throw new StreamConflictError(
-          `stream ${e.streamId} version ${e.version} holds event ${id ?? '(none)'}, not ${e.eventId}`,
-        );
-      }
+      await this.confirmStored(e);
     }
   }
 
-  /** Appends many events, a few at a time; returns the ids of those that are now stored. */
+  /** (stream, version) is taken: resolves if by this very event, else a StreamConflictError. */
+  private async confirmStored(e: EventEnvelope): Promise<void> {
+    const existing = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { [KEY.partition]: { S: e.streamId }, [KEY.sort]: { N: String(e.version) } },
+        ConsistentRead: true,
+        ProjectionExpression: '#id',
+        ExpressionAttributeNames: { '#id': ATTR.eventId },
+      }),
+    );
+    const id = existing.Item?.[ATTR.eventId]?.S;
+    if (id !== e.eventId) {
+      throw new StreamConflictError(`stream ${e.streamId} version ${e.version} holds event ${id ?? '(none)'}, not ${e.eventId}`);
+    }
+  }
+
+  /**
+   * Appends many events; returns the ids of those that are now stored. Batched (25 per
+   * request) where the endpoint has BatchExecuteStatement, else one PutItem per event; the
+   * first batch finds out which, once per appender.
+   */
   async appendAll(events: readonly EventEnvelope[], concurrency = 16): Promise<{ done: string[]; failed: number }> {
+    if (events.length === 0 || this.batching === 'unsupported') return this.appendEach(events, concurrency);
+    const batches = batchesOf(events);
+    const result = { done: [] as string[], failed: 0 };
+    let next = 0;
+    try {
+      // Until an answer says whether the endpoint batches, one batch at a time.
+      while (this.batching === 'unknown' && next < batches.length) {
+        if (await this.appendBatch(batches[next++]!, result)) this.batching = 'supported';
+      }
+      // A batch carries 25 events, so fewer requests in flight keep the same events in flight.
+      const worker = async () => {
+        while (next < batches.length) await this.appendBatch(batches[next++]!, result);
+      };
+      const workers = Math.min(Math.max(1, Math.ceil(concurrency / 4)), batches.length - next);
+      await Promise.all(Array.from({ length: workers }, worker));
+      return result;
+    } catch (err) {
+      if (!(err instanceof BatchUnsupportedError)) throw err;
+      // Nothing was stored by a batch yet: the endpoint never accepted one.
+      this.batching = 'unsupported';
+      this.log.info({ reason: err.message }, 'event appends: one PutItem per event (no batched conditional writes on this endpoint)');
+      return this.appendEach(events, concurrency);
+    }
+  }
+
+  /**
+   * One batch, with its transient failures (throttling, 5xx, a lost connection) retried after
+   * a jittered, growing pause; what still fails is counted, and stays in the outbox.
+   * Resolves whether the endpoint answered the batch call at all.
+   */
+  private async appendBatch(batch: readonly EventEnvelope[], result: { done: string[]; failed: number }): Promise<boolean> {
+    let answered = false;
+    let pending = batch;
+    const existing: EventEnvelope[] = [];
+    let lastError = '';
+    for (let attempt = 0; pending.length > 0 && attempt < BATCH_ATTEMPTS; attempt++) {
+      if (attempt > 0) await pause(attempt);
+      let outcomes;
+      try {
+        outcomes = await this.batched.insert(pending);
+      } catch (err) {
+        if (err instanceof BatchUnsupportedError) throw err;
+        lastError = (err as Error).message;
+        if (transient(err)) continue;
+        break;
+      }
+      answered = true;
+      const retry: EventEnvelope[] = [];
+      outcomes.forEach((o, i) => {
+        const e = pending[i]!;
+        switch (o.kind) {
+          case 'stored':
+            result.done.push(e.eventId);
+            break;
+          case 'exists':
+            existing.push(e);
+            break;
+          case 'retry':
+            lastError = o.reason;
+            retry.push(e);
+            break;
+          case 'failed':
+            result.failed++;
+            this.log.warn({ err: o.reason, streamId: e.streamId, version: e.version }, 'event append failed');
+            break;
+          default: {
+            const never: never = o;
+            throw new Error(`unknown outcome ${JSON.stringify(never)}`);
+          }
+        }
+      });
+      pending = retry;
+    }
+    if (pending.length > 0) {
+      result.failed += pending.length;
+      this.log.debug({ err: lastError, events: pending.length }, 'event batch append failed');
+    }
+    for (const e of existing) {
+      try {
+        await this.confirmStored(e);
+        result.done.push(e.eventId);
+      } catch (err) {
+        result.failed++;
+        this.logFailure(err, e);
+      }
+    }
+    return answered;
+  }
+
+  /** One conditional PutItem per event, `concurrency` at a time. */
+  private async appendEach(events: readonly EventEnvelope[], concurrency: number): Promise<{ done: string[]; failed: number }> {
     const done: string[] = [];
     let failed = 0;
     let next = 0;
@@ -161,12 +266,35 @@ export class DynamoAppender {
           done.push(e.eventId);
         } catch (err) {
           failed++;
-          if (err instanceof StreamConflictError) this.log.error({ err: err.message }, 'event stream conflict');
-          else this.log.debug({ err: (err as Error).message, streamId: e.streamId }, 'event append failed');
+          this.logFailure(err, e);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, worker));
     return { done, failed };
   }
+
+  private logFailure(err: unknown, e: EventEnvelope): void {
+    if (err instanceof StreamConflictError) this.log.error({ err: err.message }, 'event stream conflict');
+    else this.log.debug({ err: (err as Error).message, streamId: e.streamId }, 'event append failed');
+  }
+}
+
+/** Attempts per batch within one call; the relay's next pass retries what is left. */
+const BATCH_ATTEMPTS = 3;
+
+/** Full jitter (AWS's advice): a random pause up to 50 ms, 100 ms, 200 ms, ... at most 1 s. */
+function pause(attempt: number): Promise<void> {
+  const cap = Math.min(1_000, 50 * 2 ** (attempt - 1));
+  return new Promise((r) => setTimeout(r, Math.random() * cap));
+}
+
+/** Throttling, a server error or a network failure: worth another attempt. */
+function transient(err: unknown): boolean {
+  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  if (e.$retryable !== undefined || (status !== undefined && status >= 500)) return true;
+  if (/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalServerError/.test(e.name ?? '')) return true;
+  // No HTTP status: the request never got an answer (refused, reset, timed out).
+  return status === undefined;
 }
