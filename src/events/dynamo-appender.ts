@@ -1,4 +1,6 @@
 import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   CreateTableCommand,
   DescribeTableCommand,
@@ -154,7 +156,7 @@ export class DynamoAppender {
     );
     const id = existing.Item?.[ATTR.eventId]?.S;
     if (id !== e.eventId) {
-      throw new StreamConflictError(`stream ${e.streamId} version ${e.version} holds event ${id ?? '(none)'}, not ${e.eventId}`);
+      throw conflict(e, id);
     }
   }
 
@@ -241,16 +243,54 @@ export class DynamoAppender {
       result.failed += pending.length;
       this.log.debug({ err: lastError, events: pending.length }, 'event batch append failed');
     }
-    for (const e of existing) {
-      try {
-        await this.confirmStored(e);
+    if (existing.length > 0) await this.confirmAll(existing, result);
+    return answered;
+  }
+
+  /**
+   * The batch's events whose (stream, version) was taken: one consistent BatchGetItem reads
+   * whose they are (the sweep re-appending events after a crash finds many at once).
+   */
+  private async confirmAll(events: readonly EventEnvelope[], result: { done: string[]; failed: number }): Promise<void> {
+    const keyOf = (streamId: string | undefined, version: string | undefined) => `${streamId}\u0000${version}`;
+    const stored = new Map<string, string | undefined>();
+    let keys: Array<Record<string, AttributeValue>> | undefined = events.map((e) => ({
+      [KEY.partition]: { S: e.streamId },
+      [KEY.sort]: { N: String(e.version) },
+    }));
+    try {
+      for (let attempt = 0; keys !== undefined && keys.length > 0; attempt++) {
+        if (attempt > 0) await pause(attempt);
+        if (attempt >= BATCH_ATTEMPTS) throw new Error('BatchGetItem left keys unprocessed');
+        const out: BatchGetItemCommandOutput = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.table]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: '#s, #v, #id',
+                ExpressionAttributeNames: { '#s': KEY.partition, '#v': KEY.sort, '#id': ATTR.eventId },
+              },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) stored.set(keyOf(item[KEY.partition]?.S, item[KEY.sort]?.N), item[ATTR.eventId]?.S);
+        keys = out.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    } catch (err) {
+      result.failed += events.length;
+      this.log.debug({ err: (err as Error).message, events: events.length }, 'could not read the events already stored');
+      return;
+    }
+    for (const e of events) {
+      const id = stored.get(keyOf(e.streamId, String(e.version)));
+      if (id === e.eventId) {
         result.done.push(e.eventId);
-      } catch (err) {
+      } else {
         result.failed++;
-        this.logFailure(err, e);
+        this.logFailure(conflict(e, id), e);
       }
     }
-    return answered;
   }
 
   /** One conditional PutItem per event, `concurrency` at a time. */
@@ -278,6 +318,10 @@ export class DynamoAppender {
     if (err instanceof StreamConflictError) this.log.error({ err: err.message }, 'event stream conflict');
     else this.log.debug({ err: (err as Error).message, streamId: e.streamId }, 'event append failed');
   }
+}
+
+function conflict(e: EventEnvelope, storedId: string | undefined): StreamConflictError {
+  return new StreamConflictError(`stream ${e.streamId} version ${e.version} holds event ${storedId ?? '(none)'}, not ${e.eventId}`);
 }
 
 /** Attempts per batch within one call; the relay's next pass retries what is left. */

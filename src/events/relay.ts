@@ -20,6 +20,9 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
   };
 }
 
+/** An event the immediate path has held this long is appended by the sweep as well (a request may hang). */
+const IMMEDIATE_GRACE_MS = 30_000;
+
 /** How long a failing snapshot is retried before the relay gives it up. */
 const SNAPSHOT_RETRY_MS = 5 * 60_000;
 
@@ -41,6 +44,12 @@ export interface Backlog {
  */
 export class OutboxRelay {
   private queue: OutboxEvent[] = [];
+  /**
+   * Events the immediate path holds (queued or being appended): the sweep leaves them to it.
+   * Without this, whenever appends lag behind the sweep interval the sweep appends the same
+   * events a second time (harmless, but a conditional write and a read each, for nothing).
+   */
+  private readonly immediate = new Set<string>();
   private draining: Promise<void> | undefined;
   private readonly sweeper: PeriodicJob<void>;
   private lastBacklogLog = 0;
@@ -69,6 +78,7 @@ export class OutboxRelay {
   /** The unit of work's commit listener: append these events now. */
   readonly committed = (rows: readonly OutboxEvent[]): void => {
     if (rows.length === 0 || this.sweeper.stopped) return;
+    for (const r of rows) this.immediate.add(r.eventId);
     this.queue.push(...rows);
     this.kick();
   };
@@ -86,7 +96,12 @@ export class OutboxRelay {
     await new Promise((r) => setImmediate(r));
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.batchSize);
-      await this.appendAndMark(batch);
+      try {
+        await this.appendAndMark(batch);
+      } finally {
+        // Appended and marked, or failed: either way the sweep owns whatever is left.
+        for (const r of batch) this.immediate.delete(r.eventId);
+      }
     }
   }
 
@@ -149,9 +164,10 @@ export class OutboxRelay {
   private async sweepOnce(): Promise<void> {
     try {
       for (;;) {
-        const rows = await this.orm.em
+        const found = await this.orm.em
           .fork()
           .find(OutboxEvent, { appendedAt: null }, { orderBy: { id: 'asc' }, limit: this.options.batchSize });
+        const rows = found.filter((r) => !this.immediate.has(r.eventId) || Date.now() - r.occurredAt.getTime() > IMMEDIATE_GRACE_MS);
         if (rows.length === 0) break;
         const appended = await this.appendAndMark(rows);
         if (appended < rows.length) break; // DynamoDB is failing: try again next interval
