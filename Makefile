@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-append bench-latency bench-read bench-stream breaking clean admin verify rebuild provision
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-append bench-latency bench-read bench-stream breaking clean admin verify rebuild provision deploy-install deploy-test
 
 all: build
 
@@ -71,9 +71,22 @@ breaking: node_modules/.installed
 
 # The whole suite on the default embedded DynamoDB (DynamoDB Local where Java 17+ exists),
 # then the event store tests again on dynalite, so the fallback stays proven.
-test: lint build client
+test: lint build client deploy-test
 	$(BIN)/mocha 'dist/test/**/*.test.js'
 	EMBEDDED_DYNAMODB=dynalite $(BIN)/mocha 'dist/test/events/*.test.js'
+
+# The AWS CDK app (docs/deploy-aws.md) has its own node_modules (aws-cdk-lib, the CDK CLI),
+# so the service's install stays lean. Its tests synthesize offline: no AWS credentials,
+# no Docker. They need dist/ (the container environment is checked against the real config).
+DEPLOY_DIR := deploy/aws
+deploy-install: $(DEPLOY_DIR)/node_modules/.installed
+$(DEPLOY_DIR)/node_modules/.installed: $(DEPLOY_DIR)/package.json $(DEPLOY_DIR)/package-lock.json | $(NODE_TOOL)
+	cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund
+	@node -p 'process.version' > $@
+
+deploy-test: build deploy-install
+	$(BIN)/tsc -p $(DEPLOY_DIR)/tsconfig.json
+	cd $(DEPLOY_DIR) && node --disable-warning=ExperimentalWarning --test --test-isolation=none 'test/**/*.test.ts'
 
 run: build
 	node dist/src/main.js
@@ -117,4 +130,4 @@ clean:
 
 # Also the pinned Node and the installed packages.
 distclean: clean
-	rm -rf node_modules .tools
+	rm -rf node_modules .tools $(DEPLOY_DIR)/node_modules $(DEPLOY_DIR)/cdk.out

@@ -78,6 +78,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     }
 
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);
+    // LISTEN needs a session of its own: behind a transaction pooler it goes to the database directly.
+    const listenUrl = config.database.listenUrl ?? databaseUrl;
     cleanups.push(() => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
@@ -125,7 +127,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let cacheListener: InvalidationListener | undefined;
     if (cache.enabled) {
       const listener = new InvalidationListener(cache, {
-        url: databaseUrl,
+        url: listenUrl,
         connectTimeoutMs: config.database.connectTimeoutMs,
         heartbeatMs: config.cache.heartbeatMs,
         log,
@@ -153,7 +155,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     sequencer.start();
     cleanups.push(() => sequencer.stop());
-    const listener = new FeedListener(databaseUrl, signal, log);
+    const listener = new FeedListener(listenUrl, signal, log);
     await listener.start();
     cleanups.push(() => listener.stop());
     const pruner = new FeedPruner(orm, log, {

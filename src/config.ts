@@ -13,6 +13,8 @@ export interface Config {
     /** Unset: an embedded PostgreSQL under `${dataDir}/postgres`. */
     readonly url: string | undefined;
     readonly replicaUrls: readonly string[];
+    /** The LISTEN sessions (cache invalidation, feed); undefined: `url`. A pooler in `url` cannot carry them. */
+    readonly listenUrl: string | undefined;
     readonly embeddedPort: number;
     readonly poolMin: number;
     readonly poolMax: number;
@@ -82,6 +84,9 @@ const schema = z.object({
     .refine((urls) => urls.every((u) => /^postgres(ql)?:\/\//.test(u)), {
       message: 'must be a comma-separated list of postgres:// URLs',
     }),
+  DATABASE_LISTEN_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
   EMBEDDED_POSTGRES_PORT: int(1, 65535).default(54329),
   DATABASE_POOL_MIN: int(0, 1000).default(2),
   DATABASE_POOL_MAX: int(1, 1000).default(20),
@@ -139,12 +144,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DATABASE_REPLICA_URLS.length > 0 && e.DATABASE_URL === undefined) {
     throw new ConfigError('invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)');
   }
+  if (e.DATABASE_LISTEN_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError('invalid configuration: DATABASE_LISTEN_URL needs DATABASE_URL (the same database)');
+  }
   return Object.freeze({
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
     dataDir: path.resolve(e.DATA_DIR),
     database: {
       url: e.DATABASE_URL,
       replicaUrls: e.DATABASE_REPLICA_URLS,
+      listenUrl: e.DATABASE_LISTEN_URL,
       embeddedPort: e.EMBEDDED_POSTGRES_PORT,
       poolMin: e.DATABASE_POOL_MIN,
       poolMax: e.DATABASE_POOL_MAX,

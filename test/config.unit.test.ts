@@ -28,6 +28,12 @@ describe('config (unit)', () => {
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
+  it('takes a separate URL for the LISTEN sessions, else none', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://proxy/inv' }).database.listenUrl).to.equal(undefined);
+    const c = loadConfig({ DATABASE_URL: 'postgres://proxy/inv', DATABASE_LISTEN_URL: 'postgres://db/inv' });
+    expect(c.database.listenUrl).to.equal('postgres://db/inv');
+  });
+
   const bad: Array<[Record<string, string>, string]> = [
     [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
     [{ GRPC_PORT: 'abc' }, 'GRPC_PORT'],
@@ -37,6 +43,8 @@ describe('config (unit)', () => {
     [{ EVENTS_TABLE: 'a b' }, 'EVENTS_TABLE'],
     [{ DATABASE_POOL_MIN: '10', DATABASE_POOL_MAX: '5' }, 'DATABASE_POOL_MIN'],
     [{ DATABASE_REPLICA_URLS: 'postgres://r/inv' }, 'DATABASE_REPLICA_URLS'],
+    [{ DATABASE_LISTEN_URL: 'postgres://db/inv' }, 'DATABASE_LISTEN_URL'],
+    [{ DATABASE_URL: 'postgres://proxy/inv', DATABASE_LISTEN_URL: 'db:5432' }, 'DATABASE_LISTEN_URL'],
   ];
   for (const [env, name] of bad) {
     it(`rejects ${JSON.stringify(env)} naming ${name}`, () => {
