@@ -44,6 +44,8 @@ describe('service process with embedded databases (e2e)', function () {
   const start = async () => {
     running = spawnService(env);
     await waitServing(address, 120_000, running.exited).catch((err: Error) => {
+      // Do not leave a slow starter running behind the next test (it holds DATA_DIR).
+      running?.child.kill('SIGKILL');
       throw new Error(`${err.message}\n${running?.output()}`);
     });
     const raw = new InventoryServiceClient(address, credentials.createInsecure());
