@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-append bench-latency bench-read bench-stream breaking clean admin verify rebuild provision deploy-install deploy-test
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-append bench-latency bench-read bench-stream breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules
 
 all: build
 
@@ -71,9 +71,21 @@ breaking: node_modules/.installed
 
 # The whole suite on the default embedded DynamoDB (DynamoDB Local where Java 17+ exists),
 # then the event store tests again on dynalite, so the fallback stays proven.
-test: lint build client deploy-test
-	$(BIN)/mocha 'dist/test/**/*.test.js'
+test: lint build client test-rules deploy-test
+	PROMTOOL=$$([ -x $(PROMTOOL) ] && echo $(PROMTOOL)) $(BIN)/mocha 'dist/test/**/*.test.js'
 	EMBEDDED_DYNAMODB=dynalite $(BIN)/mocha 'dist/test/events/*.test.js'
+
+# promtool (Debian's prometheus package, only that binary) checks the alerting rules, their
+# unit tests and the /metrics scrape in the tests. Without apt it is skipped with a message.
+PROMTOOL := $(CURDIR)/.tools/promtool/promtool
+RULES := deploy/observability/alerts.yml
+promtool:
+	@[ -x $(PROMTOOL) ] || scripts/install-promtool.sh $(dir $(PROMTOOL)) || echo "make: promtool could not be installed; the promtool checks (rules, rule tests, metrics scrape) are SKIPPED" >&2
+
+test-rules: promtool
+	@if [ -x $(PROMTOOL) ]; then \
+	  $(PROMTOOL) check rules $(RULES) && $(PROMTOOL) test rules deploy/observability/alerts.test.yml; \
+	else echo "make: no promtool; promtool check rules / test rules SKIPPED" >&2; fi
 
 # The AWS CDK app (docs/deploy-aws.md) has its own node_modules (aws-cdk-lib, the CDK CLI),
 # so the service's install stays lean. Its tests synthesize offline: no AWS credentials,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { TransactWriteItemsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createEmbeddedDynamo, resolveEmbeddedDynamo } from '../src/embedded/dynamodb-choice.js';
 import { createDynamoClient, DynamoAppender, toItem } from '../src/events/dynamo-appender.js';
+import { ensureEventTable } from '../src/events/table-check.js';
 import { BATCH_LIMIT } from '../src/events/batched-inserts.js';
 import { KEY } from '../src/events/dynamo-schema.js';
 import type { EventEnvelope } from '../src/events/types.js';
@@ -95,13 +96,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${EVENTS} events per run on ${kind}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)}\nwarming up...\n`);
     for (const mode of modes) {
       const a = table('warmup');
-      await a.ensureTable();
+      await ensureEventTable(a.client, a.table, log);
       await mode.run(a, events(Math.min(EVENTS, 2000)));
     }
     const results = [];
     for (const mode of modes) {
       const a = table(mode.name.split(',')[0]!.split(' ')[0]!);
-      await a.ensureTable();
+      await ensureEventTable(a.client, a.table, log);
       const batch = events(EVENTS);
       results.push(await measure(mode.name, () => mode.run(a, batch), EVENTS));
       if (mode === modes[1]) await measure('  the same events again (all already stored)', () => mode.run(a, batch), EVENTS);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, DEVELOPMENT_REGION, loadConfig } from '../src/config.js';
 
 describe('config (unit)', () => {
   it('has defaults for everything: embedded databases, 127.0.0.1:50051, table inventory-events', () => {
@@ -51,4 +51,55 @@ describe('config (unit)', () => {
       expect(() => loadConfig(env)).to.throw(ConfigError, name);
     });
   }
+
+  describe('NODE_ENV=production', () => {
+    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://u:p@db:5432/inv' };
+
+    it('defaults to development: unset database settings mean the embedded servers, with a documented region', () => {
+      const c = loadConfig({});
+      expect(c.environment).to.equal('development');
+      expect(c.dynamodb.embedded).to.equal(true);
+      expect(c.dynamodb.region).to.equal(DEVELOPMENT_REGION);
+    });
+
+    it('rejects an unknown NODE_ENV instead of guessing (a typo must not mean development)', () => {
+      expect(() => loadConfig({ NODE_ENV: 'prod' })).to.throw(ConfigError, 'NODE_ENV');
+    });
+
+    it('without any database setting names DATABASE_URL, DYNAMODB_ENDPOINT and AWS_REGION', () => {
+      expect(() => loadConfig({ NODE_ENV: 'production' }))
+        .to.throw(ConfigError, /DATABASE_URL is unset.*DYNAMODB_ENDPOINT is unset.*AWS_REGION \(or AWS_DEFAULT_REGION\) must be set/);
+    });
+
+    it('treats an empty DATABASE_URL as unset', () => {
+      expect(() => loadConfig({ ...prod, DATABASE_URL: ' ', AWS_REGION: 'eu-west-1' })).to.throw(ConfigError, 'DATABASE_URL is unset');
+    });
+
+    it('without DYNAMODB_ENDPOINT means AWS DynamoDB in AWS_REGION, never the embedded one', () => {
+      const c = loadConfig({ ...prod, AWS_REGION: 'eu-central-1' });
+      expect(c.environment).to.equal('production');
+      expect(c.dynamodb).to.include({ endpoint: undefined, embedded: false, region: 'eu-central-1' });
+    });
+
+    it('takes AWS_DEFAULT_REGION when AWS_REGION is unset, and AWS_REGION first when both are', () => {
+      expect(loadConfig({ ...prod, AWS_DEFAULT_REGION: 'ap-south-1' }).dynamodb.region).to.equal('ap-south-1');
+      expect(loadConfig({ ...prod, AWS_DEFAULT_REGION: 'ap-south-1', AWS_REGION: 'eu-west-1' }).dynamodb.region).to.equal('eu-west-1');
+    });
+
+    it('without a region rejects the start, naming both variables', () => {
+      expect(() => loadConfig(prod)).to.throw(ConfigError, /DYNAMODB_ENDPOINT is unset.*AWS_REGION/);
+      expect(() => loadConfig(prod)).not.to.throw(ConfigError, /DATABASE_URL/);
+    });
+
+    it('with DYNAMODB_ENDPOINT still needs a region (no silent us-east-1)', () => {
+      expect(() => loadConfig({ ...prod, DYNAMODB_ENDPOINT: 'http://dynamo:8000' })).to.throw(ConfigError, /AWS_REGION \(or AWS_DEFAULT_REGION\) is unset/);
+      const c = loadConfig({ ...prod, DYNAMODB_ENDPOINT: 'http://dynamo:8000', AWS_REGION: 'eu-west-1' });
+      expect(c.dynamodb).to.include({ endpoint: 'http://dynamo:8000', embedded: false, region: 'eu-west-1' });
+    });
+
+    it('in development an endpoint means no embedded server, and AWS_REGION is honoured', () => {
+      const c = loadConfig({ DYNAMODB_ENDPOINT: 'http://localhost:8000', AWS_REGION: 'eu-west-1' });
+      expect(c.dynamodb).to.include({ embedded: false, region: 'eu-west-1' });
+    });
+  });
 });

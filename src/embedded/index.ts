@@ -33,7 +33,7 @@ export async function startEmbeddedPostgres(config: Config, log: Logger): Promis
  */
 export async function startEmbeddedDynamo(config: Config, log: Logger): Promise<EmbeddedServer> {
   const { createEmbeddedDynamo, resolveEmbeddedDynamo } = await import('./dynamodb-choice.js');
-  const kind = await resolveEmbeddedDynamo(config.dynamodb.embedded, log);
+  const kind = await resolveEmbeddedDynamo(config.dynamodb.embeddedKind, log);
   const dynamo = await createEmbeddedDynamo(kind, {
     dataDir: path.join(config.dataDir, kind === 'dynamodb-local' ? 'dynamodb-local' : 'dynamodb'),
     port: config.dynamodb.embeddedPort,

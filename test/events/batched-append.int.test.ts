@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { createDynamoClient, DynamoAppender } from '../../src/events/dynamo-appender.js';
+import { ensureEventTable } from '../../src/events/table-check.js';
 import type { EventEnvelope } from '../../src/events/types.js';
 import { testDynamoKind } from '../support/dynamo-backend.js';
 import { readStream, scanAll } from '../support/dynamo.js';
@@ -36,7 +37,7 @@ describe('batched conditional appends (int)', function () {
     client = createDynamoClient({ endpoint: proxy.endpoint, region: 'us-east-1', table: '' });
     table = freshTableName();
     appender = new DynamoAppender(client, table, quietLog);
-    await appender.ensureTable();
+    await ensureEventTable(client, table, quietLog);
   });
   afterEach(async () => {
     client.destroy();
