@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs bench-append bench-latency
 
 all: build
 
@@ -74,8 +74,11 @@ lint: src/gen/.stamp
 breaking: node_modules/.installed
 	scripts/breaking.sh
 
+# The whole suite on the default embedded DynamoDB (DynamoDB Local where Java 17+ exists),
+# then the event store tests again on dynalite, so the fallback stays proven.
 test: lint build client test-rules deploy-test
 	PROMTOOL=$$([ -x $(PROMTOOL) ] && echo $(PROMTOOL)) $(BIN)/mocha 'dist/test/**/*.test.js'
+	EMBEDDED_DYNAMODB=dynalite $(BIN)/mocha 'dist/test/events/*.test.js'
 
 # promtool (Debian's prometheus package, only that binary) checks the alerting rules, their
 # unit tests and the /metrics scrape in the tests. Without apt it is skipped with a message.
@@ -128,6 +131,14 @@ bench: bench-allocation bench-read
 
 bench-allocation: build
 	node dist/bench/allocation.js
+
+# Conditional appends to DynamoDB Local: per-event PutItem against the batched forms.
+bench-append: build
+	node dist/bench/append.js
+
+# One caller at a time: p50/p99 of single calls beside the raw SQL allocation transaction.
+bench-latency: build
+	node dist/bench/latency.js
 
 bench-read: build
 	node dist/bench/read-path.js

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, chmod } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
@@ -8,13 +7,18 @@ import pg from 'pg';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { InventoryServiceClient, AllocateStockRequest, type AllocateStockResponse } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
+import { appendLag, countsSince, cpuMsOf, dynamoCounts } from './measure.js';
+import { freePort, startChild } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
  * `make bench`: allocation throughput of the service against the raw-SQL ceiling, on the
  * embedded stack, in one process tree: this process (the load generator), an embedded
- * PostgreSQL, a dynalite process, and the service as a child process (as in production,
- * the caller and the service do not share an event loop).
+ * PostgreSQL, a DynamoDB API process (bench/dynamodb-server.ts: DynamoDB Local where Java
+ * 17+ exists, or EMBEDDED_DYNAMODB=dynalite), and the service as a child process (as in
+ * production, the caller and the service do not share an event loop). For each service run
+ * it also prints the service's CPU per allocation, DynamoDB requests per allocation and the
+ * commit -> DynamoDB append lag.
  *
  *   BENCH_SECONDS (default 10)  measured seconds per run (after 2 s of warm-up)
  *   BENCH_CALLERS (default 64)  concurrent callers
@@ -26,31 +30,6 @@ const SKUS = Number(process.env.BENCH_SKUS ?? 1000);
 const POOL = 20; // the service's DATABASE_POOL_MAX default, given to the raw-SQL pool too
 const CHANNELS = 8;
 const log = createLogger('warn');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function startChild(args: string[], env: Record<string, string>): { child: ChildProcess; firstLine: Promise<string> } {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const firstLine = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const i = out.indexOf('\n');
-      if (i >= 0) resolve(out.slice(0, i).trim());
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-  return { child, firstLine };
-}
 
 interface Result {
   name: string;
@@ -103,9 +82,9 @@ async function main(): Promise<void> {
   const pgServer = new EmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
   try {
     await pgServer.start();
-    const dynamo = startChild([path.resolve('dist/bench/dynalite-server.js')], {});
+    const dynamo = startChild([path.resolve('dist/bench/dynamodb-server.js')], {});
     children.push(dynamo.child);
-    const dynamoEndpoint = await dynamo.firstLine;
+    const [dynamoEndpoint = '', dynamoKind = ''] = (await dynamo.firstLine).split(' ');
     const port = await freePort();
     // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
@@ -147,6 +126,27 @@ async function main(): Promise<void> {
     await seedOne('HOT', 100_000_000);
 
     const pool = new pg.Pool({ connectionString: pgServer.url, max: POOL });
+    const servicePid = service.child.pid!;
+    /** A service run, then until its events are in DynamoDB: CPU, DynamoDB requests and lag per allocation. */
+    const measured = async (name: string, call: (i: number) => Promise<boolean>): Promise<Result> => {
+      // Start with an empty outbox, so the counts and the CPU are this run's alone (not the seeding's backlog).
+      while ((await appendLag(pool, new Date(0))).unappended > 0) await new Promise((res) => setTimeout(res, 200));
+      const since = new Date();
+      const cpu0 = cpuMsOf(servicePid);
+      const counts0 = await dynamoCounts(dynamoEndpoint);
+      const r = await load(name, call);
+      for (let i = 0; i < 600 && (await appendLag(pool, since)).unappended > 0; i++) await new Promise((res) => setTimeout(res, 100));
+      const lag = await appendLag(pool, since);
+      const cpuMs = cpuMsOf(servicePid) - cpu0;
+      const requests = countsSince(counts0, await dynamoCounts(dynamoEndpoint));
+      const allocations = r.ok + r.failed;
+      const ops = Object.entries(requests.byOperation).map(([op, n]) => `${op} ${(n / allocations).toFixed(3)}`).join(', ');
+      process.stdout.write(
+        `  ${''.padEnd(34)} service CPU ${(cpuMs / allocations).toFixed(2)} ms/alloc, DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
+          `append lag p50 ${lag.p50} ms p99 ${lag.p99} ms over ${lag.events} events${lag.unappended > 0 ? ` (${lag.unappended} still unappended)` : ''}\n`,
+      );
+      return r;
+    };
     const allocate = (sku: string) => async (i: number) => {
       const req = AllocateStockRequest.fromPartial({ allocationId: `svc-${sku === 'HOT' ? 'hot' : 'many'}-${i}`, lines: [{ sku, quantity: 1n }] });
       const res = await unary<AllocateStockRequest, AllocateStockResponse>(clients[i % CHANNELS]!, 'allocateStock', req);
@@ -154,17 +154,17 @@ async function main(): Promise<void> {
     };
     const random = () => skus[Math.floor(Math.random() * skus.length)]!;
 
-    process.stdout.write(`\n${CALLERS} concurrent callers, ${SECONDS} s per run, pool ${POOL}, ${os.cpus().length} cpus\n`);
+    process.stdout.write(`\n${CALLERS} concurrent callers, ${SECONDS} s per run, pool ${POOL}, ${os.cpus().length} cpus, DynamoDB API: ${dynamoKind}, load average ${os.loadavg()[0]!.toFixed(1)}\n`);
     process.stdout.write('1. many skus (one unit of a random sku per call)\n');
     const manyRaw = await load('raw SQL through pg (ceiling)', (i) => rawAllocate(pool, `raw-many-${i}`, random(), 1));
-    const manySvc = await load('service (gRPC AllocateStock)', (i) => allocate(random())(i));
+    const manySvc = await measured('service (gRPC AllocateStock)', (i) => allocate(random())(i));
     process.stdout.write('2. one hot sku (one unit of the same sku per call)\n');
     const hotRaw = await load('raw SQL through pg (ceiling)', (i) => rawAllocate(pool, `raw-hot-${i}`, 'HOT', 1));
-    const hotSvc = await load('service (gRPC AllocateStock)', allocate('HOT'));
+    const hotSvc = await measured('service (gRPC AllocateStock)', allocate('HOT'));
     await pool.end();
 
     const ratio = (a: Result, b: Result) => (a.perSecond / b.perSecond).toFixed(2);
-    process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 0.5), hot sku ${ratio(hotSvc, hotRaw)} (target >= 1.0)\n`);
+    process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 1.0), hot sku ${ratio(hotSvc, hotRaw)} (target >= 2.0); load average ${os.loadavg()[0]!.toFixed(1)}\n`);
     for (const c of clients) c.close();
   } finally {
     for (const child of children.reverse()) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { securityConfigOf, securitySchema, type SecurityConfig } from './security-config.js';
+import { EMBEDDED_DYNAMO_KINDS, type EmbeddedDynamoKind } from './embedded/dynamodb-kind.js';
 import { toTracingConfig, tracingSchema, type TracingConfig } from './observability/tracing-config.js';
 
 export type { TracingConfig };
@@ -38,6 +39,8 @@ export interface Config {
     readonly endpoint: string | undefined;
     /** True when this process starts the embedded DynamoDB API (development only). */
     readonly embedded: boolean;
+    /** Which embedded server: DynamoDB Local when Java 17+ is found (auto), or dynalite. */
+    readonly embeddedKind: EmbeddedDynamoKind;
     readonly embeddedPort: number;
     readonly region: string;
     readonly table: string;
@@ -124,6 +127,7 @@ const schema = securitySchema.extend({
   DYNAMODB_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
     message: 'must be an http:// or https:// URL',
   }),
+  EMBEDDED_DYNAMODB: z.enum(EMBEDDED_DYNAMO_KINDS).default('auto'),
   EMBEDDED_DYNAMODB_PORT: int(1, 65535).default(4567),
   AWS_REGION: optionalString,
   AWS_DEFAULT_REGION: optionalString,
@@ -222,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodb: {
       endpoint: e.DYNAMODB_ENDPOINT,
       embedded: !production && e.DYNAMODB_ENDPOINT === undefined,
+      embeddedKind: e.EMBEDDED_DYNAMODB,
       embeddedPort: e.EMBEDDED_DYNAMODB_PORT,
       region: region ?? DEVELOPMENT_REGION,
       table: e.EVENTS_TABLE,

@@ -26,10 +26,19 @@ export async function startEmbeddedPostgres(config: Config, log: Logger): Promis
   return { address: pg.url, stop: () => pg.stop() };
 }
 
-/** Starts the embedded DynamoDB API under `${DATA_DIR}/dynamodb`. */
+/**
+ * Starts the embedded DynamoDB API as EMBEDDED_DYNAMODB says (auto: DynamoDB Local where
+ * Java 17+ is found): DynamoDB Local under `${DATA_DIR}/dynamodb-local`, dynalite under
+ * `${DATA_DIR}/dynamodb`. Their files differ (SQLite, LevelDB), so each keeps its own.
+ */
 export async function startEmbeddedDynamo(config: Config, log: Logger): Promise<EmbeddedServer> {
-  const { EmbeddedDynamo } = await import('./dynamodb.js');
-  const dynamo = new EmbeddedDynamo({ dataDir: path.join(config.dataDir, 'dynamodb'), port: config.dynamodb.embeddedPort, log });
+  const { createEmbeddedDynamo, resolveEmbeddedDynamo } = await import('./dynamodb-choice.js');
+  const kind = await resolveEmbeddedDynamo(config.dynamodb.embeddedKind, log);
+  const dynamo = await createEmbeddedDynamo(kind, {
+    dataDir: path.join(config.dataDir, kind === 'dynamodb-local' ? 'dynamodb-local' : 'dynamodb'),
+    port: config.dynamodb.embeddedPort,
+    log,
+  });
   await dynamo.start();
   return { address: dynamo.endpoint, stop: () => dynamo.stop() };
 }

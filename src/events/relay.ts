@@ -21,6 +21,9 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
   };
 }
 
+/** An event the immediate path has held this long is appended by the sweep as well (a request may hang). */
+const IMMEDIATE_GRACE_MS = 30_000;
+
 /** Tracing, when on: the append of a batch as spans in the traces that recorded its rows. */
 export interface AppendTracing {
   /** `work` resolves to how many of the rows were appended. */
@@ -48,6 +51,12 @@ export interface Backlog {
  */
 export class OutboxRelay {
   private queue: OutboxEvent[] = [];
+  /**
+   * Events the immediate path holds (queued or being appended): the sweep leaves them to it.
+   * Without this, whenever appends lag behind the sweep interval the sweep appends the same
+   * events a second time (harmless, but a conditional write and a read each, for nothing).
+   */
+  private readonly immediate = new Set<string>();
   private draining: Promise<void> | undefined;
   private readonly sweeper: PeriodicJob<void>;
   private lastBacklogLog = 0;
@@ -82,6 +91,7 @@ export class OutboxRelay {
   /** The unit of work's commit listener: append these events now. */
   readonly committed = (rows: readonly OutboxEvent[]): void => {
     if (rows.length === 0 || this.sweeper.stopped) return;
+    for (const r of rows) this.immediate.add(r.eventId);
     this.queue.push(...rows);
     this.kick();
   };
@@ -99,7 +109,12 @@ export class OutboxRelay {
     await new Promise((r) => setImmediate(r));
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.batchSize);
-      await this.appendAndMark(batch, 'immediate');
+      try {
+        await this.appendAndMark(batch, 'immediate');
+      } finally {
+        // Appended and marked, or failed: either way the sweep owns whatever is left.
+        for (const r of batch) this.immediate.delete(r.eventId);
+      }
     }
   }
 
@@ -169,9 +184,10 @@ export class OutboxRelay {
   private async sweepOnce(): Promise<void> {
     try {
       for (;;) {
-        const rows = await this.orm.em
+        const found = await this.orm.em
           .fork()
           .find(OutboxEvent, { appendedAt: null }, { orderBy: { id: 'asc' }, limit: this.options.batchSize });
+        const rows = found.filter((r) => !this.immediate.has(r.eventId) || Date.now() - r.occurredAt.getTime() > IMMEDIATE_GRACE_MS);
         if (rows.length === 0) break;
         const appended = await this.appendAndMark(rows, 'sweep');
         if (appended < rows.length) break; // DynamoDB is failing: try again next interval

@@ -2,11 +2,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { EmbeddedDynamo } from '../../src/embedded/dynamodb.js';
+import type { EmbeddedDynamoServer } from '../../src/embedded/dynamodb-choice.js';
+import { newTestDynamo } from '../support/dynamo-backend.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/dynamo.js';
 import { freePort } from '../support/process.js';
-import { quietLog } from '../support/stack.js';
 import { createDynamoClient, fromItem } from '../../src/events/dynamo-appender.js';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 
@@ -14,7 +14,7 @@ describe('DynamoDB outage during writes (e2e)', function () {
   this.timeout(120_000);
   let dir: string;
   let port: number;
-  let dynamo: EmbeddedDynamo;
+  let dynamo: EmbeddedDynamoServer;
   let t: TestApp;
 
   const readStream = async (streamId: string) => {
@@ -33,7 +33,7 @@ describe('DynamoDB outage during writes (e2e)', function () {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-dynamo-'));
     await chmod(dir, 0o755);
     port = await freePort();
-    dynamo = new EmbeddedDynamo({ dataDir: dir, port, log: quietLog });
+    dynamo = await newTestDynamo({ dataDir: dir, port });
     await dynamo.start();
     t = await startTestApp({ DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}`, RELAY_INTERVAL_MS: '100' });
   });
@@ -57,7 +57,7 @@ describe('DynamoDB outage during writes (e2e)', function () {
     expect(backlog.count).to.equal(6);
     expect(backlog.oldestAgeMs).to.be.greaterThan(0);
 
-    dynamo = new EmbeddedDynamo({ dataDir: dir, port, log: quietLog });
+    dynamo = await newTestDynamo({ dataDir: dir, port });
     await dynamo.start();
     await eventually(async () => expect((await t.app.relay.backlog()).count).to.equal(0), 20_000);
     const stream = await readStream('warehouse#WH-1');

@@ -2,22 +2,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { EmbeddedDynamo } from '../../src/embedded/dynamodb.js';
+import type { EmbeddedDynamoServer } from '../../src/embedded/dynamodb-choice.js';
+import { newTestDynamo } from '../support/dynamo-backend.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { healthOf, ServingStatus, waitFor } from '../support/events.js';
 import { drained, expectClean, verify } from '../support/replay.js';
-import { quietLog } from '../support/stack.js';
 import { expectStoresAgree } from '../support/streams.js';
 
 describe('fault: DynamoDB unavailable during writes (e2e)', () => {
   let dir: string;
-  let dynamo: EmbeddedDynamo;
+  let dynamo: EmbeddedDynamoServer;
   let t: TestApp;
   let port: number;
   const endpoint = () => `http://127.0.0.1:${port}`;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-outage-'));
-    dynamo = new EmbeddedDynamo({ dataDir: dir, port: 0, log: quietLog });
+    dynamo = await newTestDynamo({ dataDir: dir, port: 0 });
     await dynamo.start();
     port = Number(new URL(dynamo.endpoint).port);
     t = await startTestApp({ DYNAMODB_ENDPOINT: endpoint(), RELAY_HEALTH_MAX_AGE_MS: '1000', SNAPSHOT_EVERY: '4' });
@@ -63,7 +63,7 @@ describe('fault: DynamoDB unavailable during writes (e2e)', () => {
     await waitFor(async () => (await healthOf(t.address, 'inventory.v1.EventRelay')) === ServingStatus.NOT_SERVING, 20_000, 'relay NOT_SERVING');
     expect(await healthOf(t.address, '')).to.equal(ServingStatus.SERVING); // writes still work
 
-    dynamo = new EmbeddedDynamo({ dataDir: dir, port, log: quietLog });
+    dynamo = await newTestDynamo({ dataDir: dir, port });
     await dynamo.start();
     await drained(t.app, 60_000);
     await waitFor(async () => (await healthOf(t.address, 'inventory.v1.EventRelay')) === ServingStatus.SERVING, 20_000, 'relay SERVING');

@@ -9,11 +9,13 @@ import { createDynamoClient, fromItem } from '../../src/events/dynamo-appender.j
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { failure, promiseClient } from '../support/app.js';
 import { eventually } from '../support/dynamo.js';
+import { testDynamoKind } from '../support/dynamo-backend.js';
 import { freePort, spawnService, waitServing, type ServiceProcess } from '../support/process.js';
 
 /**
  * What `make run` does, end to end: the real binary with no DATABASE_URL and no
- * DYNAMODB_ENDPOINT starts embedded PostgreSQL and dynalite under DATA_DIR.
+ * DYNAMODB_ENDPOINT starts embedded PostgreSQL and DynamoDB under DATA_DIR (DynamoDB Local
+ * where Java 17+ exists, else dynalite, as EMBEDDED_DYNAMODB=auto says).
  */
 describe('service process with embedded databases (e2e)', function () {
   this.timeout(240_000);
@@ -26,6 +28,11 @@ describe('service process with embedded databases (e2e)', function () {
     const file = path.join(dataDir, 'postgres', 'postmaster.pid');
     return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
   };
+  /** The JVM of an embedded DynamoDB Local (it outlives a SIGKILLed service like postgres). */
+  const dynamoLocalPid = (): number | undefined => {
+    const file = path.join(dataDir, 'dynamodb-local', 'dynamodb-local.pid');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }).pid : undefined;
+  };
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
@@ -37,6 +44,8 @@ describe('service process with embedded databases (e2e)', function () {
   const start = async () => {
     running = spawnService(env);
     await waitServing(address, 120_000, running.exited).catch((err: Error) => {
+      // Do not leave a slow starter running behind the next test (it holds DATA_DIR).
+      running?.child.kill('SIGKILL');
       throw new Error(`${err.message}\n${running?.output()}`);
     });
     const raw = new InventoryServiceClient(address, credentials.createInsecure());
@@ -75,8 +84,7 @@ describe('service process with embedded databases (e2e)', function () {
 
   after(async () => {
     running?.child.kill('SIGKILL');
-    const pid = pgPid();
-    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of [pgPid(), dynamoLocalPid()]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -88,10 +96,14 @@ describe('service process with embedded databases (e2e)', function () {
     raw.close();
     const pid = pgPid();
     expect(pid).to.be.a('number');
+    const jvm = dynamoLocalPid();
+    if ((await testDynamoKind()) === 'dynamodb-local') expect(jvm, 'DynamoDB Local pid file').to.be.a('number');
     running!.child.kill('SIGTERM');
     const exit = await running!.exited;
     expect(exit.code, running!.output()).to.equal(0);
     expect(alive(pid!), 'postgres stopped').to.equal(false);
+    if (jvm !== undefined) expect(alive(jvm), 'DynamoDB Local stopped').to.equal(false);
+    expect(dynamoLocalPid(), 'pid file removed').to.equal(undefined);
     const lines = running!.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const call = lines.find((l) => l.method === 'CreateItem');
     expect(call).to.include({ status: 'OK', msg: 'call' });
@@ -115,12 +127,20 @@ describe('service process with embedded databases (e2e)', function () {
 
   it('after a SIGKILL leaves postgres running, the next start stops the stale server and serves', async () => {
     const pid = pgPid()!;
+    const local = (await testDynamoKind()) === 'dynamodb-local';
+    const jvm = dynamoLocalPid();
+    if (local) expect(jvm, 'DynamoDB Local pid file').to.be.a('number');
     running!.child.kill('SIGKILL');
     await running!.exited;
     expect(alive(pid), 'postgres outlives a SIGKILLed service').to.equal(true);
+    if (local) expect(alive(jvm!), 'DynamoDB Local outlives a SIGKILLed service').to.equal(true);
     const { raw, c } = await start();
     try {
       expect(alive(pid), 'the stale postgres was stopped').to.equal(false);
+      if (local) {
+        expect(alive(jvm!), 'the stale DynamoDB Local was stopped').to.equal(false);
+        expect(running!.output()).to.contain('stopping a stale embedded DynamoDB Local');
+      }
       expect((await c.getWarehouse({ code: 'BER-1' })).warehouse!.version).to.equal(2n);
       // The event of the last write before the kill is in DynamoDB (now or via the relay).
       await eventually(async () => expect(await events('warehouse#BER-1')).to.have.length(2), 10_000);

@@ -2,14 +2,16 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { EmbeddedDynamo } from '../../src/embedded/dynamodb.js';
+import { testDynamoKind } from './dynamo-backend.js';
+import { createEmbeddedDynamo } from '../../src/embedded/dynamodb-choice.js';
 import { EmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { createLogger } from '../../src/log.js';
 import { migrate, openOrm } from '../../src/persistence/orm.js';
 
 /**
  * The real databases every test runs against, started once per test run: an embedded
- * PostgreSQL and an in-memory dynalite, or the servers named by DATABASE_URL and
+ * PostgreSQL and an in-memory DynamoDB API (DynamoDB Local, or dynalite with
+ * EMBEDDED_DYNAMODB=dynalite; see dynamo-backend.ts), or the servers named by DATABASE_URL and
  * DYNAMODB_ENDPOINT. Each test file takes its own fresh database (a copy of a migrated
  * template) and its own event table.
  */
@@ -58,7 +60,7 @@ export async function startStack(): Promise<void> {
   }
   let dynamoEndpoint = process.env.DYNAMODB_ENDPOINT;
   if (dynamoEndpoint === undefined || dynamoEndpoint === '') {
-    const dynamo = new EmbeddedDynamo({ dataDir: undefined, port: 0, log: quietLog });
+    const dynamo = await createEmbeddedDynamo(await testDynamoKind(), { dataDir: undefined, port: 0, log: quietLog });
     await dynamo.start();
     stops.push(() => dynamo.stop());
     dynamoEndpoint = dynamo.endpoint;

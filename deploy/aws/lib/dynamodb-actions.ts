@@ -7,8 +7,11 @@
 
 /** The service (src/main.ts and every module it imports). */
 export const SERVICE_DYNAMODB_ACTIONS = [
+  // The relay's batched appends: BatchExecuteStatement of INSERTs, duplicates read back.
+  'dynamodb:BatchGetItem',
   'dynamodb:DescribeTable',
   'dynamodb:GetItem',
+  'dynamodb:PartiQLInsert',
   'dynamodb:PutItem',
   'dynamodb:Query',
   'dynamodb:UpdateItem',
@@ -16,8 +19,11 @@ export const SERVICE_DYNAMODB_ACTIONS = [
 
 /** Operator commands verify and rebuild (src/admin/cli.ts), run as one-off tasks. */
 export const OPERATOR_DYNAMODB_ACTIONS = [
+  // The relay's batched appends: BatchExecuteStatement of INSERTs, duplicates read back.
+  'dynamodb:BatchGetItem',
   'dynamodb:DescribeTable',
   'dynamodb:GetItem',
+  'dynamodb:PartiQLInsert',
   'dynamodb:PutItem',
   'dynamodb:Query',
   'dynamodb:Scan',
