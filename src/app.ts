@@ -13,10 +13,12 @@ import { FeedSignal } from './events/feed/signal.js';
 import { FeedReader } from './events/feed/subscription.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
+import type { IntegrityAuditor } from './events/audit/auditor.js';
+import { startAuditor } from './events/audit/start.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
-import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { INTEGRITY_HEALTH_NAME, RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { ItemService } from './inventory/items.js';
@@ -48,6 +50,8 @@ export interface App {
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
   readonly partitions: StockMovementPartitions;
+  /** The integrity auditor; undefined when AUDIT_ENABLED=false. */
+  readonly auditor: IntegrityAuditor | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -165,6 +169,10 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     cleanups.push(() => pruner.stop());
     const feed = new FeedReader(orm, signal, { pageSize: 200, pollMs: config.feed.pollMs });
 
+    // The online integrity auditor (one instance of the fleet at a time) and its report.
+    const audit = startAuditor(config, databaseUrl, dynamoClient, log, clock);
+    cleanups.push(() => audit.stop());
+
     const warehouses = new WarehouseService(uow);
     const items = new ItemService(uow);
     const stock = new StockService(uow);
@@ -177,7 +185,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { orm, log, closing: closing.signal },
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
-      new EventQueries(reader, feed),
+      { queries: new EventQueries(reader, feed), integrity: audit.reports },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.
@@ -188,6 +196,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     relay.onBacklog((b) =>
       grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
     );
+    audit.auditor?.onPass((stats) => grpc.health.setStatus(INTEGRITY_HEALTH_NAME, stats.openFindings > 0 ? 'NOT_SERVING' : 'SERVING'));
+    audit.auditor?.start();
     expirySweeper.start();
     grpc.setServing(true);
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
@@ -206,6 +216,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       allocations,
       expirySweeper,
       partitions,
+      auditor: audit.auditor,
       stop: () => {
         stopping ??= (async () => {
           grpc.setServing(false);
