@@ -12,7 +12,7 @@ import { eventClient, healthOf, ServingStatus, waitFor } from '../support/events
 import { seed, sql } from '../support/stock.js';
 import { startWriteLoad, type WriteLoad } from '../support/write-load.js';
 
-const AUDIT_ENV = { AUDIT_INTERVAL_MS: '200', AUDIT_SWEEP_STREAMS_PER_SECOND: '1000', AUDIT_STREAMS_PER_SECOND: '2000', AUDIT_DYNAMODB_READS_PER_SECOND: '5000', RELAY_INTERVAL_MS: '100', FEED_POLL_MS: '100' };
+const AUDIT_ENV = { AUDIT_ENABLED: 'true', AUDIT_INTERVAL_MS: '200', AUDIT_SWEEP_STREAMS_PER_SECOND: '1000', AUDIT_STREAMS_PER_SECOND: '2000', AUDIT_DYNAMODB_READS_PER_SECOND: '5000', RELAY_INTERVAL_MS: '100', FEED_POLL_MS: '100' };
 const HOT = ['HOT-1', 'HOT-2', 'HOT-3'];
 const QUIET = ['QUIET-1', 'QUIET-2', 'QUIET-3', 'QUIET-4', 'QUIET-5'];
 const WAREHOUSES = ['WH-A', 'WH-B'];
