@@ -37,19 +37,23 @@ export interface AuditorStats {
   passes: number;
 }
 
-/** A per-second allowance that refills with time and may run into debt (DynamoDB pages are counted after the fact). */
+/**
+ * A rate: `perSecond` units refill every second, at most `burst` saved up. It may run into
+ * debt (DynamoDB pages are counted after the pass that read them).
+ */
 class Allowance {
   private tokens: number;
   private at: number;
   constructor(
     private readonly perSecond: number,
+    private readonly burst: number,
     now: number,
   ) {
-    this.tokens = perSecond;
+    this.tokens = burst;
     this.at = now;
   }
   available(now: number): number {
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
     this.at = now;
     return Math.floor(this.tokens);
   }
@@ -100,9 +104,11 @@ export class IntegrityAuditor {
     private readonly clock: () => Date = () => new Date(),
   ) {
     const now = clock().getTime();
-    this.streams = new Allowance(options.streamsPerSecond * (options.intervalMs / 1000), now);
-    this.sweep = new Allowance(options.sweepStreamsPerSecond * (options.intervalMs / 1000), now);
-    this.reads = new Allowance(options.dynamoReadsPerSecond * (options.intervalMs / 1000), now);
+    // A pass may spend what one interval earns (at least one unit, so a slow rate still moves).
+    const allowance = (perSecond: number) => new Allowance(perSecond, perSecond === 0 ? 0 : Math.max(1, (perSecond * options.intervalMs) / 1000), now);
+    this.streams = allowance(options.streamsPerSecond);
+    this.sweep = allowance(options.sweepStreamsPerSecond);
+    this.reads = allowance(options.dynamoReadsPerSecond);
     this.job = new PeriodicJob(() => this.pass(), options.intervalMs);
   }
 
@@ -161,6 +167,8 @@ export class IntegrityAuditor {
       const sweepBudget = Math.min(this.sweep.available(now.getTime()), Math.max(0, budget - streamIds.size));
       if (sweepBudget > 0) {
         const swept = await this.sweepNext(cp, sweepBudget);
+        this.sweep.spend(swept.streams);
+        this.streams.spend(swept.streams);
         sweep = swept.cursor;
         candidates.push(...swept.findings);
         passed.push(...swept.passed);
@@ -242,7 +250,10 @@ export class IntegrityAuditor {
   }
 
   /** The next streams of the slow sweep over every live row, kind by kind, then from the start again. */
-  private async sweepNext(cp: Checkpoint, budget: number): Promise<{ cursor: { kind: string; after: string; completed: number }; findings: Finding[]; passed: string[] }> {
+  private async sweepNext(
+    cp: Checkpoint,
+    budget: number,
+  ): Promise<{ cursor: { kind: string; after: string; completed: number }; streams: number; findings: Finding[]; passed: string[] }> {
     let kindIndex = Math.max(0, STORE_ORDER.indexOf(cp.sweepKind as StreamKind));
     let after = STORE_ORDER.includes(cp.sweepKind as StreamKind) ? cp.sweepAfter : '';
     let completed = cp.sweepsCompleted;
@@ -271,6 +282,7 @@ export class IntegrityAuditor {
     const bad = new Set(events.map((f) => f.streamId));
     return {
       cursor: { kind: STORE_ORDER[kindIndex]!, after, completed },
+      streams: ids.length,
       findings: [...r.findings, ...events],
       passed: r.passed.filter((id) => !bad.has(id)),
     };
