@@ -57,8 +57,9 @@ describe('online integrity auditor (e2e)', function () {
       await a?.stop();
     });
 
-    it('one instance audits at a time and reports no difference while both write (no false alarms)', async () => {
+    it('one instance audits at a time and reports no difference while both write (no false alarms)', async function () {
       const seconds = Number(process.env.AUDIT_SOAK_SECONDS ?? 20);
+      this.timeout(120_000 + seconds * 1000);
       const load = startWriteLoad([a.client, b.client], HOT, WAREHOUSES, 3, 'soak');
       await new Promise((r) => setTimeout(r, seconds * 1000));
       const calls = await load.stop();
