@@ -15,6 +15,7 @@ import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
 import type { IntegrityAuditor } from './events/audit/auditor.js';
 import { startAuditor } from './events/audit/start.js';
+import { checkEventTable, ensureEventTable } from './events/table-check.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
@@ -28,6 +29,15 @@ import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
 import { StockMovementPartitions } from './persistence/partitions.js';
 import { UnitOfWork } from './persistence/unit-of-work.js';
+import { GrpcServerMetrics } from './grpc/metrics-interceptor.js';
+import { registerHealthMetrics } from './observability/health-metrics.js';
+import { instrumentComponents } from './observability/instrument.js';
+import { registerIntegrityMetrics } from './observability/integrity-metrics.js';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
+import { createRegistry } from './observability/registry.js';
+import { traceDynamo } from './observability/dynamo-tracing.js';
+import { appendTracing, transactionTracing } from './observability/outbox-tracing.js';
+import { startTracing } from './observability/tracing.js';
 
 export interface App {
   readonly config: Config;
@@ -52,6 +62,8 @@ export interface App {
   readonly partitions: StockMovementPartitions;
   /** The integrity auditor; undefined when AUDIT_ENABLED=false. */
   readonly auditor: IntegrityAuditor | undefined;
+  /** The `/metrics` endpoint; undefined when METRICS_PORT is 0. */
+  readonly metrics: MetricsServer | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -75,13 +87,25 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       databaseUrl = pg.address;
     }
     let dynamoEndpoint = config.dynamodb.endpoint;
-    if (dynamoEndpoint === undefined) {
+    if (config.dynamodb.embedded) {
       const dynamo = await startEmbeddedDynamo(config, log);
       cleanups.push(() => dynamo.stop());
       dynamoEndpoint = dynamo.address;
     }
+    const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
+    cleanups.push(async () => dynamoClient.destroy());
+    // Production uses the table `provision` made and refuses to start without it;
+    // development creates it on the fly.
+    if (config.environment === 'production') await checkEventTable(dynamoClient, config.dynamodb.table);
+    else await ensureEventTable(dynamoClient, config.dynamodb.table, log);
 
+    // Before the ORM opens: the pg instrumentation patches pg as knex loads it.
+    const tracing = startTracing(config.tracing, log);
+    if (tracing !== undefined) cleanups.push(() => tracing.shutdown());
+    if (tracing !== undefined) traceDynamo(dynamoClient, tracing.tracer);
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);
+    // LISTEN needs a session of its own: behind a transaction pooler it goes to the database directly.
+    const listenUrl = config.database.listenUrl ?? databaseUrl;
     cleanups.push(() => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
@@ -95,15 +119,13 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     partitions.start();
     cleanups.push(() => partitions.stop());
 
-    const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
-    cleanups.push(async () => dynamoClient.destroy());
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
-    await appender.ensureTable();
 
     const uow = new UnitOfWork({
       clock,
       newId: options.newId ?? randomUUID,
       onListenerError: (err) => log.error({ err: (err as Error).message }, 'commit listener failed'),
+      ...(tracing === undefined ? {} : { tracing: transactionTracing(tracing.tracer) }),
     });
     const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize);
     const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
@@ -113,7 +135,13 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { every: config.events.snapshotEvery, retentionDays: config.events.retentionDays },
       clock,
     );
-    const relay = new OutboxRelay(orm, appender, log, config.relay, snapshotter);
+    const relay = new OutboxRelay(
+      orm,
+      appender,
+      log,
+      tracing === undefined ? config.relay : { ...config.relay, tracing: appendTracing(tracing.tracer) },
+      snapshotter,
+    );
     uow.onCommit(relay.committed);
     // The read cache: this instance's own commits invalidate at once (before the call
     // returns); every instance's commits arrive through LISTEN/NOTIFY.
@@ -129,7 +157,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let cacheListener: InvalidationListener | undefined;
     if (cache.enabled) {
       const listener = new InvalidationListener(cache, {
-        url: databaseUrl,
+        url: listenUrl,
         connectTimeoutMs: config.database.connectTimeoutMs,
         heartbeatMs: config.cache.heartbeatMs,
         log,
@@ -157,7 +185,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     sequencer.start();
     cleanups.push(() => sequencer.stop());
-    const listener = new FeedListener(databaseUrl, signal, log);
+    const listener = new FeedListener(listenUrl, signal, log);
     await listener.start();
     cleanups.push(() => listener.stop());
     const pruner = new FeedPruner(orm, log, {
@@ -180,12 +208,15 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
     cleanups.push(() => expirySweeper.stop());
+    const registry = config.metrics.port > 0 ? createRegistry() : undefined;
+    if (registry !== undefined) instrumentComponents(registry, { orm, dynamo: dynamoClient, uow, allocations, relay, snapshotter, cache });
     const closing = new AbortController();
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal },
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       { queries: new EventQueries(reader, feed), integrity: audit.reports },
+      { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.
@@ -198,6 +229,14 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     );
     audit.auditor?.onPass((stats) => grpc.health.setStatus(INTEGRITY_HEALTH_NAME, stats.openFindings > 0 ? 'NOT_SERVING' : 'SERVING'));
     audit.auditor?.start();
+    let metrics: MetricsServer | undefined;
+    if (registry !== undefined) {
+      registerHealthMetrics(registry, grpc.health, ['', RELAY_HEALTH_NAME, INTEGRITY_HEALTH_NAME]);
+      const auditor = audit.auditor;
+      if (auditor !== undefined) registerIntegrityMetrics(registry, () => auditor.stats);
+      const server = (metrics = await startMetricsServer(registry, { host: config.grpc.host, port: config.metrics.port }, log));
+      cleanups.push(() => server.close());
+    }
     expirySweeper.start();
     grpc.setServing(true);
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
@@ -217,6 +256,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       expirySweeper,
       partitions,
       auditor: audit.auditor,
+      metrics,
       stop: () => {
         stopping ??= (async () => {
           grpc.setServing(false);

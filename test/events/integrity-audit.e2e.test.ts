@@ -10,6 +10,8 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { testDynamoClient } from '../support/dynamo.js';
 import { eventClient, healthOf, ServingStatus, waitFor } from '../support/events.js';
 import { seed, sql } from '../support/stock.js';
+import { parse, scrape, value } from '../support/metrics.js';
+import { freePort } from '../support/process.js';
 import { startWriteLoad, type WriteLoad } from '../support/write-load.js';
 
 const AUDIT_ENV = { AUDIT_ENABLED: 'true', AUDIT_INTERVAL_MS: '200', AUDIT_SWEEP_STREAMS_PER_SECOND: '1000', AUDIT_STREAMS_PER_SECOND: '2000', AUDIT_DYNAMODB_READS_PER_SECOND: '5000', RELAY_INTERVAL_MS: '100', FEED_POLL_MS: '100' };
@@ -92,9 +94,11 @@ describe('online integrity auditor (e2e)', function () {
     let t: TestApp;
     let load: WriteLoad;
     let dynamo: ReturnType<typeof testDynamoClient>;
+    let metricsPort: number;
     before(async () => {
       dynamo = testDynamoClient();
-      t = await startTestApp(AUDIT_ENV);
+      metricsPort = await freePort();
+      t = await startTestApp({ ...AUDIT_ENV, METRICS_PORT: String(metricsPort) });
       await seed(t.client, { 'WH-A': 1, 'WH-B': 2 }, [...HOT, ...QUIET]);
       for (const sku of [...HOT, ...QUIET]) for (const wh of WAREHOUSES) await t.client.receiveStock({ sku, warehouseCode: wh, quantity: 50n });
       await caughtUp(t);
@@ -174,6 +178,14 @@ describe('online integrity auditor (e2e)', function () {
       await waitFor(async () => !(await openKinds(t)).some((f) => f.stream_id === 'stock#QUIET-1#WH-A'), 10_000, 'the finding to be resolved');
       const after = await report(t);
       expect(after.findings.find((f) => f.streamId === 'stock#QUIET-1#WH-A')?.resolveTime).to.be.instanceOf(Date);
+      const m = parse(await scrape(metricsPort));
+      for (const kind of ['state_mismatch', 'ledger_mismatch', 'event_missing', 'event_mismatch']) {
+        expect(value(m, 'inventory_integrity_violations_total', { kind }), kind).to.be.greaterThanOrEqual(1);
+      }
+      expect(value(m, 'inventory_integrity_violations_total', { kind: 'stream_broken' })).to.equal(0);
+      expect(value(m, 'inventory_integrity_auditor_leader')).to.equal(1);
+      expect(value(m, 'inventory_integrity_open_findings')).to.equal(after.openFindings);
+      expect(value(m, 'inventory_integrity_audit_lag_seconds')).to.be.greaterThanOrEqual(0);
     });
 
     it('GetIntegrityReport rejects a negative page_size naming the field', async () => {

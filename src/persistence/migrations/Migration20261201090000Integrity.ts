@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /** The online integrity auditor's checkpoint (one row) and its findings. */
-export class Migration20261201000001Integrity extends Migration {
+export class Migration20261201090000Integrity extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "integrity_audit" ("id" int not null default 1, "position" bigint not null default 0, "sweep_kind" varchar(32) not null default '', "sweep_after" varchar(300) not null default '', "sweeps_completed" int not null default 0, "updated_at" timestamptz null, constraint "integrity_audit_pkey" primary key ("id"));`);
     this.addSql(`insert into "integrity_audit" ("id") values (1);`);
