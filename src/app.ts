@@ -16,12 +16,14 @@ import { FeedReader } from './events/feed/subscription.js';
 import { FeedTail } from './events/feed/tail.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
+import type { IntegrityAuditor } from './events/audit/auditor.js';
+import { startAuditor } from './events/audit/start.js';
 import { checkEventTable, ensureEventTable } from './events/table-check.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
 import { edgeSecurity } from './grpc/auth/index.js';
-import { API_METHODS, RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { API_METHODS, INTEGRITY_HEALTH_NAME, RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { ItemService } from './inventory/items.js';
@@ -34,6 +36,7 @@ import { UnitOfWork } from './persistence/unit-of-work.js';
 import { GrpcServerMetrics } from './grpc/metrics-interceptor.js';
 import { registerHealthMetrics } from './observability/health-metrics.js';
 import { instrumentComponents } from './observability/instrument.js';
+import { registerIntegrityMetrics } from './observability/integrity-metrics.js';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
 import { createRegistry } from './observability/registry.js';
 import { traceDynamo } from './observability/dynamo-tracing.js';
@@ -63,6 +66,8 @@ export interface App {
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
   readonly partitions: StockMovementPartitions;
+  /** The integrity auditor; undefined when AUDIT_ENABLED=false. */
+  readonly auditor: IntegrityAuditor | undefined;
   /** The `/metrics` endpoint; undefined when METRICS_PORT is 0. */
   readonly metrics: MetricsServer | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
@@ -217,6 +222,10 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       maxSubscriptions: config.feed.maxSubscriptions,
     });
 
+    // The online integrity auditor (one instance of the fleet at a time) and its report.
+    const audit = startAuditor(config, databaseUrl, dynamoClient, log, clock);
+    cleanups.push(() => audit.stop());
+
     const warehouses = new WarehouseService(uow);
     const items = new ItemService(uow);
     const stock = new StockService(uow);
@@ -231,7 +240,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { orm, log, closing: closing.signal },
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
-      new EventQueries(reader, feed),
+      { queries: new EventQueries(reader, feed), integrity: audit.reports },
       { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer, security },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
@@ -243,9 +252,13 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     relay.onBacklog((b) =>
       grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
     );
+    audit.auditor?.onPass((stats) => grpc.health.setStatus(INTEGRITY_HEALTH_NAME, stats.openFindings > 0 ? 'NOT_SERVING' : 'SERVING'));
+    audit.auditor?.start();
     let metrics: MetricsServer | undefined;
     if (registry !== undefined) {
-      registerHealthMetrics(registry, grpc.health, ['', RELAY_HEALTH_NAME]);
+      registerHealthMetrics(registry, grpc.health, ['', RELAY_HEALTH_NAME, INTEGRITY_HEALTH_NAME]);
+      const auditor = audit.auditor;
+      if (auditor !== undefined) registerIntegrityMetrics(registry, () => auditor.stats);
       const server = (metrics = await startMetricsServer(registry, { host: config.grpc.host, port: config.metrics.port }, log));
       cleanups.push(() => server.close());
     }
@@ -267,6 +280,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       allocations,
       expirySweeper,
       partitions,
+      auditor: audit.auditor,
       metrics,
       stop: () => {
         stopping ??= (async () => {

@@ -83,6 +83,14 @@ export interface Config {
   };
   readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
+  /** The online integrity auditor (docs/integrity.md). */
+  readonly audit: {
+    readonly enabled: boolean;
+    readonly intervalMs: number;
+    readonly streamsPerSecond: number;
+    readonly dynamoReadsPerSecond: number;
+    readonly sweepStreamsPerSecond: number;
+  };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
   /** TLS, authentication, authorization (docs/security.md). */
@@ -160,6 +168,11 @@ const schema = securitySchema.extend({
   EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
   LEDGER_PARTITION_MONTHS_AHEAD: int(1, 120).default(3),
   LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
+  AUDIT_ENABLED: z.enum(['true', 'false']).default('true'),
+  AUDIT_INTERVAL_MS: int(100, 600_000).default(1000),
+  AUDIT_STREAMS_PER_SECOND: int(1, 100_000).default(200),
+  AUDIT_DYNAMODB_READS_PER_SECOND: int(1, 100_000).default(200),
+  AUDIT_SWEEP_STREAMS_PER_SECOND: int(0, 100_000).default(5),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   ...tracingSchema,
@@ -263,6 +276,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledger: {
       partitionMonthsAhead: e.LEDGER_PARTITION_MONTHS_AHEAD,
       partitionMaintenanceIntervalMs: e.LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS,
+    },
+    audit: {
+      enabled: e.AUDIT_ENABLED === 'true',
+      intervalMs: e.AUDIT_INTERVAL_MS,
+      streamsPerSecond: e.AUDIT_STREAMS_PER_SECOND,
+      dynamoReadsPerSecond: e.AUDIT_DYNAMODB_READS_PER_SECOND,
+      sweepStreamsPerSecond: e.AUDIT_SWEEP_STREAMS_PER_SECOND,
     },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

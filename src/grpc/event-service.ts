@@ -1,7 +1,8 @@
 import { Direction } from '../gen/inventory/v1/event_service.js';
 import type { EventServiceServer } from '../gen/inventory/v1/event_service.js';
+import type { IntegrityReports } from '../events/audit/report.js';
 import type { EventQueries, StreamEventsInput, SubscribeInput } from '../events/queries.js';
-import { serverStream, type EdgeDeps } from './call.js';
+import { serverStream, unary, type EdgeDeps } from './call.js';
 import { toEventMessage } from './event-mapper.js';
 import { optionalInt } from './mappers.js';
 
@@ -35,8 +36,21 @@ const start = (s: Parameters<EventServiceServer['subscribeEvents']>[0]['request'
 };
 
 /** inventory.v1.EventService: validate, stream from the event store or the feed, encode. */
-export function eventServiceHandlers(deps: EdgeDeps, queries: EventQueries): EventServiceServer {
+export function eventServiceHandlers(deps: EdgeDeps, queries: EventQueries, integrity: IntegrityReports): EventServiceServer {
   return {
+    getIntegrityReport: unary(deps, 'GetIntegrityReport', async (req) => {
+      const r = await integrity.report(req.pageSize);
+      return {
+        auditedPosition: BigInt(r.auditedPosition),
+        feedPosition: BigInt(r.feedPosition),
+        lag: { seconds: BigInt(Math.floor(r.lagSeconds)), nanos: Math.round((r.lagSeconds % 1) * 1e9) },
+        openFindings: r.openFindings,
+        sweepsCompleted: r.sweepsCompleted,
+        sweepCursor: r.sweepCursor,
+        updateTime: r.updatedAt ?? undefined,
+        findings: r.findings.map((f) => ({ kind: f.kind, streamId: f.streamId, detail: f.detail, findTime: f.foundAt, resolveTime: f.resolvedAt ?? undefined })),
+      };
+    }),
     streamEvents: serverStream(deps, 'StreamEvents', async function* (req, s) {
       const range = queries.streamRange({
         streamId: req.streamId,

@@ -2,6 +2,7 @@ import { Server, ServerCredentials, type ServerInterceptor, type UntypedServiceI
 import { HealthImplementation } from 'grpc-health-check';
 import { EventServiceService } from '../gen/inventory/v1/event_service.js';
 import { InventoryServiceService } from '../gen/inventory/v1/inventory_service.js';
+import type { IntegrityReports } from '../events/audit/report.js';
 import type { EventQueries } from '../events/queries.js';
 import type { EdgeDeps } from './call.js';
 import { eventServiceHandlers } from './event-service.js';
@@ -31,6 +32,13 @@ export const API_METHODS: readonly string[] = [InventoryServiceService, EventSer
  */
 export const RELAY_HEALTH_NAME = 'inventory.v1.EventRelay';
 
+/**
+ * A health-only name: NOT_SERVING while the integrity auditor has an open finding (a
+ * confirmed difference between the event store and PostgreSQL). Not for readiness: the
+ * service keeps serving; it is for alerting (docs/integrity.md).
+ */
+export const INTEGRITY_HEALTH_NAME = 'inventory.v1.Integrity';
+
 export interface GrpcServer {
   readonly server: Server;
   readonly health: HealthImplementation;
@@ -53,7 +61,7 @@ export async function startGrpcServer(
   deps: EdgeDeps,
   useCases: InventoryUseCases,
   address: { host: string; port: number },
-  events?: EventQueries,
+  events: { readonly queries: EventQueries; readonly integrity: IntegrityReports },
   layers: EdgeLayers = {},
 ): Promise<GrpcServer> {
   // grpc-js wraps each interceptor around the ones before it: the last one is the outermost.
@@ -69,13 +77,14 @@ export async function startGrpcServer(
   });
   server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 
-  if (events !== undefined) server.addService(EventServiceService, eventServiceHandlers(deps, events) as UntypedServiceImplementation);
+  server.addService(EventServiceService, eventServiceHandlers(deps, events.queries, events.integrity) as UntypedServiceImplementation);
 
   const health = new HealthImplementation({
     '': 'NOT_SERVING',
     [SERVICE_NAMES.inventory]: 'NOT_SERVING',
     [SERVICE_NAMES.events]: 'NOT_SERVING',
     [RELAY_HEALTH_NAME]: 'SERVING',
+    [INTEGRITY_HEALTH_NAME]: 'SERVING',
   });
   health.addToServer(server);
   if (security?.reflection ?? true) addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));

@@ -20,7 +20,7 @@ describe('metrics: /metrics after known calls (e2e)', () => {
   let port: number;
   before(async () => {
     port = await freePort();
-    t = await startTestApp({ METRICS_PORT: String(port) });
+    t = await startTestApp({ METRICS_PORT: String(port), AUDIT_ENABLED: 'true' });
     c = t.client;
     await seed(c, { A: 1 }, ['M1']);
     await c.receiveStock({ sku: 'M1', warehouseCode: 'A', quantity: 10n });

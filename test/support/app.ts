@@ -31,6 +31,8 @@ export async function startTestApp(
     RELAY_INTERVAL_MS: '200',
     DATABASE_POOL_MIN: '0',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // The integrity auditor has tests of its own; elsewhere it would only add load.
+    AUDIT_ENABLED: 'false',
     ...env,
   });
   const app = await startApp(config, quietLog, options);

@@ -15,6 +15,8 @@ export class ReplayError extends Error {
   constructor(
     readonly streamId: string,
     message: string,
+    /** True when events the stream needs are not in the event store (a gap), not malformed ones. */
+    readonly gap = false,
   ) {
     super(`${streamId}: ${message}`);
     this.name = 'ReplayError';

@@ -4,20 +4,27 @@ import type { SnapshotStore } from '../snapshots.js';
 import { mapLimit } from './progress.js';
 import { replayStream, type ReplayedStream } from './replay-stream.js';
 
-export type ReplayOutcome = { ok: true; stream: ReplayedStream } | { ok: false; streamId: string; problem: string };
+export type ReplayOutcome =
+  | { ok: true; stream: ReplayedStream }
+  | { ok: false; streamId: string; problem: string; /** events are missing (see ReplayError.gap) */ gap: boolean };
 
-/** Replays a batch of streams, a few at a time; a broken stream is an outcome, not an exception. */
+/**
+ * Replays a batch of streams, a few at a time; a broken stream is an outcome, not an
+ * exception. `upTo` may stop a stream at a version (the auditor replays to the version
+ * PostgreSQL holds); by default each stream is replayed to its newest event.
+ */
 export function replayBatch(
   reader: DynamoReader,
   snapshots: SnapshotStore,
   streamIds: readonly string[],
   concurrency: number,
+  upTo: (streamId: string) => number | undefined = () => undefined,
 ): Promise<ReplayOutcome[]> {
   return mapLimit(streamIds, concurrency, async (streamId): Promise<ReplayOutcome> => {
     try {
-      return { ok: true, stream: await replayStream(reader, snapshots, streamId) };
+      return { ok: true, stream: await replayStream(reader, snapshots, streamId, upTo(streamId)) };
     } catch (err) {
-      if (err instanceof ReplayError) return { ok: false, streamId, problem: err.message };
+      if (err instanceof ReplayError) return { ok: false, streamId, problem: err.message, gap: err.gap };
       throw err;
     }
   });

@@ -48,6 +48,7 @@ export async function replayStream(
         version === 0 && snapshot === undefined
           ? `the stream starts at version ${e.version}: versions 1-${e.version - 1} are gone and no snapshot covers them`
           : `version ${version + 1} is missing (next stored: ${e.version})`,
+        true,
       );
     }
     if (streamKindOf(e.type) !== ref.kind) throw new ReplayError(streamId, `version ${e.version} is a ${e.type}, not a ${ref.kind} event`);
@@ -58,6 +59,6 @@ export async function replayStream(
     version = e.version;
     events++;
   }
-  if (upTo !== undefined && version !== upTo) throw new ReplayError(streamId, `version ${version + 1} is missing (wanted up to ${upTo})`);
+  if (upTo !== undefined && version !== upTo) throw new ReplayError(streamId, `version ${version + 1} is missing (wanted up to ${upTo})`, true);
   return { streamId, ref, state, fromSnapshot: snapshot?.version ?? 0, events };
 }

@@ -15,11 +15,12 @@ export interface ProjectionStore<S extends Versioned> {
   /** The live state of each of these streams that has a row, by stream id. */
   load(sql: Sql, streamIds: readonly string[]): Promise<Map<string, S>>;
   /**
-   * Up to `limit` stream ids, after `afterStreamId` in stream id order, of live rows missing
-   * from the temporary table `replay_stream(stream_id)`: entities the event store knows
-   * nothing about.
+   * Up to `limit` stream ids of live rows, after `afterStreamId` in stream id order. With
+   * `onlyUnreplayed`, only those missing from the temporary table `replay_stream(stream_id)`
+   * (verify: entities the event store knows nothing about); without, every live row (the
+   * integrity auditor's sweep).
    */
-  unreplayed(sql: Sql, afterStreamId: string, limit: number): Promise<string[]>;
+  streamIdsAfter(sql: Sql, afterStreamId: string, limit: number, onlyUnreplayed: boolean): Promise<string[]>;
   /** Writes replayed states into the (empty) tables. */
   insert(sql: Sql, states: readonly S[]): Promise<void>;
   /** State fields PostgreSQL does not hold faithfully, left out of the comparison (say why where set). */

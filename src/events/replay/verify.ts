@@ -1,12 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoReader } from '../dynamo-reader.js';
-import type { Versioned } from '../projections/projection.js';
 import { SnapshotStore } from '../snapshots.js';
 import { countDiscovered, discoveredStreams, discoverStreams } from './discover.js';
 import { Progress } from './progress.js';
-import { replayBatch, type ReplayOutcome } from './replay-batch.js';
+import { problemsOf } from './compare.js';
+import { replayBatch } from './replay-batch.js';
 import type { Sql } from './sql.js';
-import { diffStates } from './store.js';
 import { STORE_ORDER, stores } from './stores/index.js';
 
 export interface ReplayRunOptions {
@@ -92,7 +91,7 @@ export async function verifyEventStore(o: ReplayRunOptions): Promise<VerifyResul
     if (store !== undefined) {
       let after = '';
       for (;;) {
-        const missing = await store.unreplayed(o.sql, after, batchSize);
+        const missing = await store.streamIdsAfter(o.sql, after, batchSize, true);
         if (missing.length === 0) break;
         for (const id of missing) report(`${id}: in PostgreSQL but the event store has no event of it`);
         after = missing[missing.length - 1]!;
@@ -107,21 +106,4 @@ export async function verifyEventStore(o: ReplayRunOptions): Promise<VerifyResul
       : `verify: FAILED: ${differences} differences in ${streams} streams (${events} events read)`,
   );
   return { streams, events, differences, sample };
-}
-
-function problemsOf(r: ReplayOutcome, live: Map<string, Versioned> | undefined, uncompared: readonly string[], out: Map<string, string[]>): void {
-  if (!r.ok) {
-    out.set(r.streamId, [r.problem.startsWith(`${r.streamId}: `) ? r.problem.slice(r.streamId.length + 2) : r.problem]);
-    return;
-  }
-  if (live === undefined) return; // no store for this kind: replayed and checked only
-  const replayed = r.stream.state;
-  const row = live.get(r.stream.streamId);
-  if (replayed === undefined) return;
-  if (row === undefined) {
-    out.set(r.stream.streamId, [`in the event store (version ${replayed.version}) but not in PostgreSQL`]);
-    return;
-  }
-  const diff = diffStates(replayed, row, uncompared);
-  if (diff.length > 0) out.set(r.stream.streamId, diff);
 }

@@ -1,6 +1,7 @@
 import { Allocation } from './allocation.entity.js';
 import { AllocationLine } from './allocation-line.entity.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
+import { IntegrityAudit, IntegrityFinding } from './integrity.entity.js';
 import { FeedState } from './feed-state.entity.js';
 import { Item } from './item.entity.js';
 import { OutboxEvent } from './outbox-event.entity.js';
@@ -8,5 +9,5 @@ import { StockLevel } from './stock-level.entity.js';
 import { StockMovement } from './stock-movement.entity.js';
 import { Warehouse } from './warehouse.entity.js';
 
-export const entities = [Warehouse, Item, OutboxEvent, FeedState, StockLevel, StockMovement, Allocation, AllocationLine, IdempotencyRecord] as const;
-export { Allocation, AllocationLine, FeedState, IdempotencyRecord, Item, OutboxEvent, StockLevel, StockMovement, Warehouse };
+export const entities = [Warehouse, Item, OutboxEvent, FeedState, StockLevel, StockMovement, Allocation, AllocationLine, IdempotencyRecord, IntegrityAudit, IntegrityFinding] as const;
+export { Allocation, AllocationLine, FeedState, IdempotencyRecord, IntegrityAudit, IntegrityFinding, Item, OutboxEvent, StockLevel, StockMovement, Warehouse };

@@ -32,6 +32,7 @@ const EXPECTED: Record<string, readonly Exclude<BuiltInRole, 'admin'>[]> = {
   'inventory.v1.InventoryService/ListLowStock': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.EventService/StreamEvents': ['auditor'],
   'inventory.v1.EventService/SubscribeEvents': ['auditor'],
+  'inventory.v1.EventService/GetIntegrityReport': ['auditor'],
 };
 
 const STREAMS = new Set(['inventory.v1.EventService/StreamEvents', 'inventory.v1.EventService/SubscribeEvents']);

@@ -47,11 +47,11 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
       ]),
     );
   },
-  async unreplayed(sql, afterStreamId, limit) {
+  async streamIdsAfter(sql, afterStreamId, limit, onlyUnreplayed) {
     const after = afterStreamId.startsWith('allocation#') ? afterStreamId.slice('allocation#'.length) : '';
     const rows = await sql.query<{ allocation_id: string }>(
       `select a.allocation_id from allocation a
-        where a.allocation_id > $1 and not exists (select 1 from replay_stream r where r.stream_id = 'allocation#' || a.allocation_id)
+        where a.allocation_id > $1 ${onlyUnreplayed ? `and not exists (select 1 from replay_stream r where r.stream_id = 'allocation#' || a.allocation_id)` : ''}
         order by a.allocation_id limit $2`,
       [after, limit],
     );

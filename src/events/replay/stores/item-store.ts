@@ -24,11 +24,11 @@ export const itemStore: ProjectionStore<ItemReplay> = {
       ]),
     );
   },
-  async unreplayed(sql, afterStreamId, limit) {
+  async streamIdsAfter(sql, afterStreamId, limit, onlyUnreplayed) {
     const after = afterStreamId.startsWith('item#') ? afterStreamId.slice(5) : '';
     const rows = await sql.query<{ sku: string }>(
       `select i.sku from item i
-        where i.sku > $1 and not exists (select 1 from replay_stream r where r.stream_id = 'item#' || i.sku)
+        where i.sku > $1 ${onlyUnreplayed ? `and not exists (select 1 from replay_stream r where r.stream_id = 'item#' || i.sku)` : ''}
         order by i.sku limit $2`,
       [after, limit],
     );

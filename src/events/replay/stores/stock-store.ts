@@ -105,14 +105,14 @@ export const stockStore: ProjectionStore<StockReplay> = {
       ]),
     );
   },
-  async unreplayed(sql, afterStreamId, limit) {
+  async streamIdsAfter(sql, afterStreamId, limit, onlyUnreplayed) {
     const ref = parseStreamId(afterStreamId);
     const [sku, code] = ref?.kind === 'stock' ? [ref.sku, ref.warehouseCode] : ['', ''];
     // Paged in primary-key order: the cursor is the last level returned.
     const rows = await sql.query<{ sku: string; warehouse_code: string }>(
       `select s.sku, s.warehouse_code from stock_level s
         where (s.sku, s.warehouse_code) > ($1, $2) and s.version > 0
-          and not exists (select 1 from replay_stream r where r.stream_id = 'stock#' || s.sku || '#' || s.warehouse_code)
+          ${onlyUnreplayed ? `and not exists (select 1 from replay_stream r where r.stream_id = 'stock#' || s.sku || '#' || s.warehouse_code)` : ''}
         order by s.sku, s.warehouse_code limit $3`,
       [sku, code, limit],
     );

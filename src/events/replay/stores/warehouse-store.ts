@@ -38,11 +38,11 @@ export const warehouseStore: ProjectionStore<WarehouseReplay> = {
       ]),
     );
   },
-  async unreplayed(sql, afterStreamId, limit) {
+  async streamIdsAfter(sql, afterStreamId, limit, onlyUnreplayed) {
     const after = afterStreamId.startsWith('warehouse#') ? afterStreamId.slice(10) : '';
     const rows = await sql.query<{ code: string }>(
       `select w.code from warehouse w
-        where w.code > $1 and not exists (select 1 from replay_stream r where r.stream_id = 'warehouse#' || w.code)
+        where w.code > $1 ${onlyUnreplayed ? `and not exists (select 1 from replay_stream r where r.stream_id = 'warehouse#' || w.code)` : ''}
         order by w.code limit $2`,
       [after, limit],
     );

@@ -1,0 +1,167 @@
+import type { DynamoReader } from '../dynamo-reader.js';
+import type { Versioned } from '../projections/projection.js';
+import type { StockReplay } from '../projections/stock.js';
+import { problemsOf } from '../replay/compare.js';
+import { mapLimit } from '../replay/progress.js';
+import { replayBatch } from '../replay/replay-batch.js';
+import type { Sql } from '../replay/sql.js';
+import { stores } from '../replay/stores/index.js';
+import type { SnapshotStore } from '../snapshots.js';
+import { parseStreamId, type StreamKind } from '../streams.js';
+import type { EventEnvelope } from '../types.js';
+import type { Finding } from './findings.js';
+
+/** What the checks read through: the same replay machinery and stores as `verify`. */
+export interface AuditContext {
+  readonly sql: Sql;
+  readonly reader: DynamoReader;
+  readonly snapshots: SnapshotStore;
+  /** Streams replayed (or read) at once. */
+  readonly concurrency: number;
+}
+
+/** An outbox row of the audited feed range. */
+export interface OutboxRow {
+  readonly position: number;
+  readonly streamId: string;
+  readonly version: number;
+  readonly eventId: string;
+  readonly type: string;
+  readonly payload: unknown;
+  readonly appended: boolean;
+  readonly occurredAt: Date;
+}
+
+/** JSON with object keys sorted: jsonb does not keep the key order the writer used. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * Every appended outbox row must be in the event store at its (stream, version) with the
+ * same event id, type and content. One Query per stream covers its rows of the range.
+ */
+export async function checkOutboxRows(ctx: AuditContext, rows: readonly OutboxRow[]): Promise<Finding[]> {
+  const byStream = new Map<string, OutboxRow[]>();
+  for (const row of rows) if (row.appended) byStream.set(row.streamId, [...(byStream.get(row.streamId) ?? []), row]);
+  const found = await mapLimit([...byStream], ctx.concurrency, async ([streamId, streamRows]) => {
+    const versions = streamRows.map((r) => r.version);
+    const stored = new Map<number, EventEnvelope>();
+    for await (const e of ctx.reader.read({ streamId, lowVersion: Math.min(...versions), highVersion: Math.max(...versions), direction: 'forward' })) {
+      stored.set(e.version, e);
+    }
+    const out: Finding[] = [];
+    for (const row of streamRows) {
+      const e = stored.get(row.version);
+      if (e === undefined) {
+        out.push({ kind: 'event_missing', streamId, detail: `version ${row.version} (event ${row.eventId}, position ${row.position}) is appended in the outbox but not in the event store` });
+      } else if (e.eventId !== row.eventId || e.type !== row.type || canonicalJson(e.data) !== canonicalJson(row.payload)) {
+        const what = e.eventId !== row.eventId ? `event id ${e.eventId}, outbox ${row.eventId}` : e.type !== row.type ? `type ${e.type}, outbox ${row.type}` : 'other content than the outbox';
+        out.push({ kind: 'event_mismatch', streamId, detail: `version ${row.version}: event store has ${what}` });
+      }
+    }
+    return out;
+  });
+  return found.flat();
+}
+
+export interface StreamCheck {
+  readonly findings: Finding[];
+  /** Streams that were compared and agree. */
+  readonly passed: string[];
+  /** Streams with events the relay has not appended yet: look again later. */
+  readonly pending: string[];
+  /** The live PostgreSQL states that were compared, by stream id. */
+  readonly live: Map<string, Versioned>;
+}
+
+/**
+ * Replays each stream from the event store up to the version PostgreSQL holds and compares
+ * the two field by field, as `verify` does. PostgreSQL is read first: the events up to that
+ * version are committed and, once appended, immutable, so a concurrent write cannot make
+ * the comparison differ. Streams whose events are not all appended yet are left for later.
+ * `rangeMax` (the newest version of each stream in the audited outbox range) must not be
+ * beyond what PostgreSQL holds: those rows committed before the state was read.
+ */
+export async function checkStreams(ctx: AuditContext, kind: StreamKind, ids: readonly string[], rangeMax = new Map<string, number>()): Promise<StreamCheck> {
+  const store = stores[kind];
+  const live = store === undefined ? new Map<string, Versioned>() : await store.load(ctx.sql, ids);
+  const pendingRows = await ctx.sql.query<{ stream_id: string }>(
+    'select distinct stream_id from event_outbox where stream_id = any($1) and appended_at is null',
+    [ids],
+  );
+  const pending = new Set(pendingRows.map((r) => r.stream_id));
+  const toCheck = ids.filter((id) => !pending.has(id));
+  const outcomes = await replayBatch(ctx.reader, ctx.snapshots, toCheck, ctx.concurrency, (id) => live.get(id)?.version);
+  const findings: Finding[] = [];
+  const passed: string[] = [];
+  for (const r of outcomes) {
+    const streamId = r.ok ? r.stream.streamId : r.streamId;
+    const lines = new Map<string, string[]>();
+    problemsOf(r, store === undefined ? undefined : live, store?.uncompared ?? [], lines);
+    const kindOf = r.ok ? 'state_mismatch' : r.gap ? 'event_missing' : 'stream_broken';
+    for (const detail of lines.get(streamId) ?? []) findings.push({ kind: kindOf, streamId, detail });
+    const state = live.get(streamId);
+    const newest = rangeMax.get(streamId);
+    if (store !== undefined && newest !== undefined && state !== undefined && newest > state.version) {
+      findings.push({ kind: 'orphan_event', streamId, detail: `the outbox holds version ${newest}, PostgreSQL is at version ${state.version}` });
+    }
+    if (!findings.some((f) => f.streamId === streamId)) passed.push(streamId);
+  }
+  return { findings, passed, pending: [...pending], live };
+}
+
+/** The running totals of a level at a version, as the ledger last proved them. */
+export interface LedgerMark {
+  readonly version: number;
+  readonly onHand: number;
+  readonly allocated: number;
+}
+
+/**
+ * The ledger rows of each level must add up to its on_hand and allocated. Incremental:
+ * from `marks` (what a previous check proved at an older version), only the rows of the
+ * versions since are summed; a level without a mark is summed from its first row.
+ */
+export async function checkLedger(ctx: AuditContext, levels: readonly StockReplay[], marks: (streamId: string) => LedgerMark | undefined): Promise<Finding[]> {
+  if (levels.length === 0) return [];
+  const from = levels.map((l) => marks(`stock#${l.sku}#${l.warehouseCode}`) ?? { version: 0, onHand: 0, allocated: 0 });
+  const sums = await ctx.sql.query<{ i: string; on_hand: string; allocated: string }>(
+    `select k.i, coalesce(sum(m.on_hand_delta), 0) as on_hand, coalesce(sum(m.allocated_delta), 0) as allocated
+       from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) with ordinality as k(sku, code, after_version, version, i)
+       left join stock_movement m
+         on m.sku = k.sku and m.warehouse_code = k.code and m.stock_version > k.after_version and m.stock_version <= k.version
+      group by k.i`,
+    [levels.map((l) => l.sku), levels.map((l) => l.warehouseCode), from.map((f) => f.version), levels.map((l) => l.version)],
+  );
+  const findings: Finding[] = [];
+  for (const row of sums) {
+    const i = Number(row.i) - 1;
+    const level = levels[i]!;
+    const mark = from[i]!;
+    const onHand = mark.onHand + Number(row.on_hand);
+    const allocated = mark.allocated + Number(row.allocated);
+    if (onHand !== level.onHand || allocated !== level.allocated) {
+      findings.push({
+        kind: 'ledger_mismatch',
+        streamId: `stock#${level.sku}#${level.warehouseCode}`,
+        detail: `ledger up to version ${level.version} adds up to on_hand ${onHand}, allocated ${allocated}; the level holds on_hand ${level.onHand}, allocated ${level.allocated}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Stream ids grouped by kind (ids of no known kind are left out: `verify` reports those). */
+export function byKind(ids: Iterable<string>): Map<StreamKind, string[]> {
+  const out = new Map<StreamKind, string[]>();
+  for (const id of ids) {
+    const ref = parseStreamId(id);
+    if (ref !== undefined) out.set(ref.kind, [...(out.get(ref.kind) ?? []), id]);
+  }
+  return out;
+}
