@@ -75,10 +75,18 @@ async function load(name: string, call: (i: number) => Promise<boolean>): Promis
   return r;
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-'));
   await chmod(dir, 0o755);
   const children: ChildProcess[] = [];
+  let service: ChildProcess | undefined;
   const pgServer = new EmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
   try {
     await pgServer.start();
@@ -88,31 +96,42 @@ async function main(): Promise<void> {
     const port = await freePort();
     // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the service.
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const service = startChild([...nodeArgs, path.resolve('dist/src/main.js')], {
-      GRPC_PORT: String(port),
-      DATABASE_URL: pgServer.url,
-      DYNAMODB_ENDPOINT: dynamoEndpoint,
-      DATA_DIR: dir,
-      LOG_LEVEL: 'warn',
-      DATABASE_POOL_MAX: String(POOL),
-    });
-    service.firstLine.catch(() => undefined); // the service prints nothing; an early exit shows up as failed calls
-    children.push(service.child);
+    // The service on a fixed port, restartable: the last runs repeat with the integrity auditor on.
+    const startService = (auditor: boolean) => {
+      const s = startChild([...nodeArgs, path.resolve('dist/src/main.js')], {
+        GRPC_PORT: String(port),
+        DATABASE_URL: pgServer.url,
+        DYNAMODB_ENDPOINT: dynamoEndpoint,
+        DATA_DIR: dir,
+        LOG_LEVEL: 'warn',
+        DATABASE_POOL_MAX: String(POOL),
+        METRICS_PORT: '0',
+        AUDIT_ENABLED: String(auditor),
+      });
+      s.firstLine.catch(() => undefined); // the service prints nothing; an early exit shows up as failed calls
+      return s.child;
+    };
+    service = startService(false);
 
     const clients = Array.from({ length: CHANNELS }, (_, i) => new InventoryServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), { 'grpc.channel_id': i } as never));
     const unary = <Req, Res>(client: InventoryServiceClient, method: string, req: Req): Promise<Res> =>
       new Promise((resolve, reject) =>
         (client as unknown as Record<string, Function>)[method]!.call(client, req, new Metadata(), (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))),
       );
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await unary(clients[0]!, 'createWarehouse', { code: 'W1', name: 'One', region: 'eu', priority: 1, active: true });
-        break;
-      } catch (err) {
-        if (attempt > 300) throw err;
-        await new Promise((r) => setTimeout(r, 200));
+    /** Until the (re)started service answers. */
+    const waitForService = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await unary(clients[0]!, 'listWarehouses', { pageSize: 1 });
+          return;
+        } catch (err) {
+          if (attempt > 300) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
-    }
+    };
+    await waitForService();
+    await unary(clients[0]!, 'createWarehouse', { code: 'W1', name: 'One', region: 'eu', priority: 1, active: true });
     await unary(clients[0]!, 'createWarehouse', { code: 'W2', name: 'Two', region: 'eu', priority: 2, active: true });
 
     process.stdout.write(`seeding ${SKUS} skus...\n`);
@@ -126,12 +145,12 @@ async function main(): Promise<void> {
     await seedOne('HOT', 100_000_000);
 
     const pool = new pg.Pool({ connectionString: pgServer.url, max: POOL });
-    const servicePid = service.child.pid!;
     /** A service run, then until its events are in DynamoDB: CPU, DynamoDB requests and lag per allocation. */
     const measured = async (name: string, call: (i: number) => Promise<boolean>): Promise<Result> => {
       // Start with an empty outbox, so the counts and the CPU are this run's alone (not the seeding's backlog).
       while ((await appendLag(pool, new Date(0))).unappended > 0) await new Promise((res) => setTimeout(res, 200));
       const since = new Date();
+      const servicePid = service!.pid!;
       const cpu0 = cpuMsOf(servicePid);
       const counts0 = await dynamoCounts(dynamoEndpoint);
       const r = await load(name, call);
@@ -147,9 +166,9 @@ async function main(): Promise<void> {
       );
       return r;
     };
-    const allocate = (sku: string) => async (i: number) => {
+    const allocate = (sku: string) => async (i: number | string) => {
       const req = AllocateStockRequest.fromPartial({ allocationId: `svc-${sku === 'HOT' ? 'hot' : 'many'}-${i}`, lines: [{ sku, quantity: 1n }] });
-      const res = await unary<AllocateStockRequest, AllocateStockResponse>(clients[i % CHANNELS]!, 'allocateStock', req);
+      const res = await unary<AllocateStockRequest, AllocateStockResponse>(clients[Number(String(i).replace(/\D/g, '')) % CHANNELS]!, 'allocateStock', req);
       return res.allocation !== undefined;
     };
     const random = () => skus[Math.floor(Math.random() * skus.length)]!;
@@ -161,17 +180,23 @@ async function main(): Promise<void> {
     process.stdout.write('2. one hot sku (one unit of the same sku per call)\n');
     const hotRaw = await load('raw SQL through pg (ceiling)', (i) => rawAllocate(pool, `raw-hot-${i}`, 'HOT', 1));
     const hotSvc = await measured('service (gRPC AllocateStock)', allocate('HOT'));
+
+    // The same service runs with the online integrity auditor on (docs/integrity.md): what it costs.
+    await stopChild(service);
+    service = startService(true);
+    await waitForService();
+    process.stdout.write('3. with the integrity auditor on (AUDIT_ENABLED=true, its defaults)\n');
+    const manyAudited = await measured('service, many skus, auditor on', (i) => allocate(random())(`a${i}`));
+    const hotAudited = await measured('service, hot sku, auditor on', (i) => allocate('HOT')(`a${i}`));
     await pool.end();
 
     const ratio = (a: Result, b: Result) => (a.perSecond / b.perSecond).toFixed(2);
     process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 1.0), hot sku ${ratio(hotSvc, hotRaw)} (target >= 2.0); load average ${os.loadavg()[0]!.toFixed(1)}\n`);
+    process.stdout.write(`auditor on / off: many skus ${ratio(manyAudited, manySvc)}, hot sku ${ratio(hotAudited, hotSvc)} (target >= 0.95)\n`);
     for (const c of clients) c.close();
   } finally {
-    for (const child of children.reverse()) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    }
+    if (service !== undefined) await stopChild(service);
+    for (const child of children.reverse()) await stopChild(child);
     await pgServer.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,13 +2,14 @@ import type { Metadata } from '@grpc/grpc-js';
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
 
-// An optional peer dependency: present when the consumer traces, absent otherwise.
+// An optional peer dependency: present when the consumer traces, absent otherwise. Loaded
+// when this module loads, without a top-level await (the CommonJS build cannot have one):
+// a call made in the very tick that first imports the package is not traced yet.
 let api: OpenTelemetryApi | undefined;
-try {
-  api = await import('@opentelemetry/api');
-} catch {
-  api = undefined;
-}
+import('@opentelemetry/api').then(
+  (m) => (api = m),
+  () => (api = undefined),
+);
 
 /**
  * Adds the caller's active trace context (W3C `traceparent`, through the consumer's
