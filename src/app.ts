@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { PageTokens } from './inventory/paging.js';
+import { pageTokenKey } from './inventory/page-token-key.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { InvalidationListener } from './cache/invalidation-listener.js';
 import { ReadCache } from './cache/read-cache.js';
@@ -165,9 +167,10 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     cleanups.push(() => pruner.stop());
     const feed = new FeedReader(orm, signal, { pageSize: 200, pollMs: config.feed.pollMs });
 
-    const warehouses = new WarehouseService(uow);
-    const items = new ItemService(uow);
-    const stock = new StockService(uow);
+    const tokens = new PageTokens(pageTokenKey(config, log));
+    const warehouses = new WarehouseService(uow, tokens);
+    const items = new ItemService(uow, tokens);
+    const stock = new StockService(uow, tokens);
     const allocations = new AllocationService(uow, config.allocation);
     // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });

@@ -53,6 +53,11 @@ export interface Config {
   };
   readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
+  /**
+   * The HMAC key of page tokens; every instance of a fleet must share it. Unset: a random
+   * key per process, so tokens work only against the instance that made them, until it restarts.
+   */
+  readonly pageTokenKey: string | undefined;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
 }
@@ -112,6 +117,7 @@ const schema = z.object({
   EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
   LEDGER_PARTITION_MONTHS_AHEAD: int(1, 120).default(3),
   LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
+  PAGE_TOKEN_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
 });
@@ -176,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       partitionMonthsAhead: e.LEDGER_PARTITION_MONTHS_AHEAD,
       partitionMaintenanceIntervalMs: e.LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS,
     },
+    pageTokenKey: e.PAGE_TOKEN_KEY,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

@@ -12,6 +12,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
 import type { CallContext } from '../persistence/unit-of-work.js';
 import { toServiceError } from './errors.js';
+import { wellFormed } from './malformed-requests.js';
 
 /** What a handler gets for one call: its own EntityManager and the caller's context. */
 export interface CallScope {
@@ -91,7 +92,8 @@ export function unary<Req, Res>(
     const started = process.hrtime.bigint();
     const s = scope(deps, call as ServerUnaryCall<unknown, unknown>);
     call.sendMetadata(headers(s));
-    handler(call.request, s).then(
+    // A malformed request throws before the handler runs; it takes the ordinary error path.
+    new Promise<Res>((resolve) => resolve(handler(wellFormed(call.request as Req), s))).then(
       (res) => {
         logCall(deps.log, method, status.OK, started, s);
         callback(null, res);
@@ -132,7 +134,7 @@ export function serverStream<Req, Res>(
       fail({ code: status.UNAVAILABLE, details: 'the server is shutting down; reconnect (SubscribeEvents: resume after the last position you received)' });
     void (async () => {
       try {
-        for await (const message of handler(call.request, s)) {
+        for await (const message of handler(wellFormed(call.request), s)) {
           if (s.signal.aborted) break;
           if (!call.write(message)) {
             await new Promise<void>((resolve) => {

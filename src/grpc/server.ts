@@ -6,6 +6,7 @@ import type { EventQueries } from '../events/queries.js';
 import type { EdgeDeps } from './call.js';
 import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
+import { tolerantDeserializers } from './malformed-requests.js';
 import { addReflection, ReflectionIndex } from './reflection.js';
 
 export const SERVICE_NAMES = {
@@ -42,9 +43,9 @@ export async function startGrpcServer(
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
   });
-  server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
+  server.addService(tolerantDeserializers(InventoryServiceService), inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 
-  if (events !== undefined) server.addService(EventServiceService, eventServiceHandlers(deps, events) as UntypedServiceImplementation);
+  if (events !== undefined) server.addService(tolerantDeserializers(EventServiceService), eventServiceHandlers(deps, events) as UntypedServiceImplementation);
 
   const health = new HealthImplementation({
     '': 'NOT_SERVING',
