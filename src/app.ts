@@ -18,7 +18,9 @@ import { OutboxRelay } from './events/relay.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
+import { Readiness } from './grpc/readiness.js';
 import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { DynamoProbe, PostgresProbe } from './health/probes.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { ItemService } from './inventory/items.js';
@@ -176,8 +178,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
     cleanups.push(() => expirySweeper.stop());
     const closing = new AbortController();
+    let readiness: Readiness | undefined;
     const grpc = await startGrpcServer(
-      { orm, log, closing: closing.signal },
+      { orm, log, closing: closing.signal, onDependencyFault: (fault) => readiness?.reportFault(fault) },
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
@@ -192,7 +195,18 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
     );
     expirySweeper.start();
-    grpc.setServing(true);
+    const ready = new Readiness(
+      grpc.health,
+      {
+        postgresql: new PostgresProbe(databaseUrl, config.health.probeTimeoutMs),
+        dynamodb: new DynamoProbe(dynamoClient, config.dynamodb.table, config.health.probeTimeoutMs),
+      },
+      log,
+      { intervalMs: config.health.probeIntervalMs },
+    );
+    readiness = ready;
+    await ready.start();
+    cleanups.push(() => ready.stop());
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
 
     let stopping: Promise<void> | undefined;
@@ -211,7 +225,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       partitions,
       stop: () => {
         stopping ??= (async () => {
-          grpc.setServing(false);
+          await ready.stop();
           if (cache.enabled) log.info({ cache: cache.stats() }, 'read cache');
           await cleanup();
           log.info('inventory service stopped');

@@ -58,6 +58,8 @@ export interface Config {
    * key per process, so tokens work only against the instance that made them, until it restarts.
    */
   readonly pageTokenKey: string | undefined;
+  /** Readiness probes of PostgreSQL and the event table (docs/operations.md "Health"). */
+  readonly health: { readonly probeIntervalMs: number; readonly probeTimeoutMs: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
 }
@@ -118,6 +120,8 @@ const schema = z.object({
   LEDGER_PARTITION_MONTHS_AHEAD: int(1, 120).default(3),
   LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
   PAGE_TOKEN_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),
+  HEALTH_PROBE_INTERVAL_MS: int(100, 600_000).default(1000),
+  HEALTH_PROBE_TIMEOUT_MS: int(100, 600_000).default(2000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
 });
@@ -183,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       partitionMaintenanceIntervalMs: e.LEDGER_PARTITION_MAINTENANCE_INTERVAL_MS,
     },
     pageTokenKey: e.PAGE_TOKEN_KEY,
+    health: { probeIntervalMs: e.HEALTH_PROBE_INTERVAL_MS, probeTimeoutMs: e.HEALTH_PROBE_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

@@ -11,6 +11,7 @@ import {
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
 import type { CallContext } from '../persistence/unit-of-work.js';
+import type { DependencyFault } from './dependency-errors.js';
 import { toServiceError } from './errors.js';
 import { wellFormed } from './malformed-requests.js';
 
@@ -31,6 +32,8 @@ export interface EdgeDeps {
    * clients reconnect (to another instance, or to this one once it is back).
    */
   readonly closing?: AbortSignal;
+  /** Told about every dependency fault a call met (readiness probes at once). */
+  readonly onDependencyFault?: (fault: DependencyFault) => void;
 }
 
 const CORRELATION_HEADER = 'x-correlation-id';
@@ -99,7 +102,7 @@ export function unary<Req, Res>(
         callback(null, res);
       },
       (err: unknown) => {
-        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }));
+        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }), deps.onDependencyFault);
         logCall(deps.log, method, e.code, started, s, e.details);
         callback(e);
       },
@@ -158,7 +161,7 @@ export function serverStream<Req, Res>(
       } catch (err) {
         if (s.signal.aborted && !clientGone) return shuttingDown();
         if (clientGone) return logCall(deps.log, method, status.CANCELLED, started, s);
-        fail(toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId })));
+        fail(toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }), deps.onDependencyFault));
       } finally {
         s.release();
       }

@@ -3,7 +3,7 @@ import { ErrorInfo, BadRequest } from '../gen/google/rpc/error_details.js';
 import { Status } from '../gen/google/rpc/status.js';
 import { DomainError, type ErrorCode } from '../inventory/errors.js';
 import type { Logger } from '../log.js';
-import { classifyDependencyError, type Dependency } from './dependency-errors.js';
+import { classifyDependencyError, type Dependency, type DependencyFault } from './dependency-errors.js';
 
 /** The one table from domain error codes to gRPC status codes. */
 export const STATUS_OF: Record<ErrorCode, status> = {
@@ -33,7 +33,11 @@ const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
  * grpcurl prints and the client package decodes. Anything else is logged with its stack
  * and reaches the caller as INTERNAL without internals.
  */
-export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> & { code: status; details: string } {
+export function toServiceError(
+  err: unknown,
+  log: Logger,
+  onFault?: (fault: DependencyFault) => void,
+): Partial<ServiceError> & { code: status; details: string } {
   if (err instanceof DomainError) {
     const rpcStatus = toRpcStatus(err);
     const metadata = new Metadata();
@@ -42,6 +46,7 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
   }
   const fault = classifyDependencyError(err);
   if (fault !== undefined) {
+    onFault?.(fault);
     const cause = { err: describe(err), dependency: fault.dependency, reason: fault.reason };
     switch (fault.kind) {
       case 'unavailable':

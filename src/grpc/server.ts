@@ -1,11 +1,12 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import type { HealthImplementation } from 'grpc-health-check';
 import { EventServiceService } from '../gen/inventory/v1/event_service.js';
 import { InventoryServiceService } from '../gen/inventory/v1/inventory_service.js';
 import type { EventQueries } from '../events/queries.js';
 import type { EdgeDeps } from './call.js';
 import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
+import { ClosableHealth } from './health.js';
 import { tolerantDeserializers } from './malformed-requests.js';
 import { addReflection, ReflectionIndex } from './reflection.js';
 
@@ -47,12 +48,12 @@ export async function startGrpcServer(
 
   if (events !== undefined) server.addService(tolerantDeserializers(EventServiceService), eventServiceHandlers(deps, events) as UntypedServiceImplementation);
 
-  const health = new HealthImplementation({
+  const health = new ClosableHealth({
     '': 'NOT_SERVING',
     [SERVICE_NAMES.inventory]: 'NOT_SERVING',
     [SERVICE_NAMES.events]: 'NOT_SERVING',
     [RELAY_HEALTH_NAME]: 'SERVING',
-  });
+  }, deps.closing);
   health.addToServer(server);
   addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
 
