@@ -23,6 +23,7 @@ import { RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/serv
 import { DynamoProbe, PostgresProbe } from './health/probes.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
+import { IdempotencyPurger } from './inventory/idempotency-purger.js';
 import { ItemService } from './inventory/items.js';
 import { StockService } from './inventory/stock.js';
 import { WarehouseService } from './inventory/warehouses.js';
@@ -52,6 +53,7 @@ export interface App {
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
   readonly partitions: StockMovementPartitions;
+  readonly idempotencyPurger: IdempotencyPurger;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -167,6 +169,14 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     pruner.start();
     cleanups.push(() => pruner.stop());
+    const idempotencyPurger = new IdempotencyPurger(orm, log, {
+      retentionHours: config.idempotency.retentionHours,
+      intervalMs: config.idempotency.purgeIntervalMs,
+      batchSize: 1000,
+      clock,
+    });
+    idempotencyPurger.start();
+    cleanups.push(() => idempotencyPurger.stop());
     const feed = new FeedReader(orm, signal, { pageSize: 200, pollMs: config.feed.pollMs });
 
     const tokens = new PageTokens(pageTokenKey(config, log));
@@ -223,6 +233,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       allocations,
       expirySweeper,
       partitions,
+      idempotencyPurger,
       stop: () => {
         stopping ??= (async () => {
           await ready.stop();

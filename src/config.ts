@@ -51,6 +51,8 @@ export interface Config {
     /** 0: no periodic hit/miss log line. */
     readonly statsIntervalMs: number;
   };
+  /** A retry with the same idempotency key is recognised for at least this long. */
+  readonly idempotency: { readonly retentionHours: number; readonly purgeIntervalMs: number };
   readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   /**
@@ -114,6 +116,8 @@ const schema = z.object({
   FEED_POLL_MS: int(10, 600_000).default(1000),
   FEED_PRUNE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   FEED_BATCH_SIZE: int(1, 10_000).default(500),
+  IDEMPOTENCY_RETENTION_HOURS: int(1, 87_600).default(168),
+  IDEMPOTENCY_PURGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
   ALLOCATION_BATCH_CONCURRENCY: int(1, 100).default(4),
   EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
@@ -177,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatMs: e.CACHE_HEARTBEAT_MS,
       statsIntervalMs: e.CACHE_STATS_INTERVAL_MS,
     },
+    idempotency: { retentionHours: e.IDEMPOTENCY_RETENTION_HOURS, purgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_MS },
     allocation: {
       batchMax: e.ALLOCATION_BATCH_MAX,
       batchConcurrency: e.ALLOCATION_BATCH_CONCURRENCY,
