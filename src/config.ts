@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { redact } from './redact.js';
 
 /**
  * The whole configuration, parsed once from the environment at start-up.
@@ -67,6 +68,8 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+const SECRET_VARIABLES = new Set(['PAGE_TOKEN_KEY']);
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
@@ -136,7 +139,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
-      return `${name}=${JSON.stringify(env[name] ?? '')}: ${i.message}`;
+      // A secret is never echoed; a URL is echoed without its password.
+      const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(redact(env[name] ?? ''));
+      return `${name}=${shown}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
