@@ -14,8 +14,9 @@ import { seedFuzzData } from './seed-data.js';
 async function main(): Promise<number> {
   const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
   const address = process.env.FUZZ_ADDRESS ?? `127.0.0.1:${config.grpc.port}`;
-  const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31);
-  const count = Number(process.env.COUNT ?? 10_000);
+  const given = (name: string) => (process.env[name] === undefined || process.env[name] === '' ? undefined : Number(process.env[name]));
+  const seed = given('SEED') ?? Date.now() % 2 ** 31;
+  const count = given('COUNT') ?? 10_000;
   const databaseUrl = config.database.url ?? (await runningEmbeddedPostgres(config))?.address;
   await seedFuzzData(address);
   const fuzzer = new Fuzzer(address, databaseUrl);
