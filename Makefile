@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream breaking clean admin verify rebuild provision
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules
 
 all: build
 
@@ -69,8 +69,33 @@ lint: src/gen/.stamp
 breaking: node_modules/.installed
 	$(BIN)/buf breaking --against '.git#branch=main'
 
-test: lint build client
-	$(BIN)/mocha 'dist/test/**/*.test.js'
+test: lint build client test-rules deploy-test
+	PROMTOOL=$$([ -x $(PROMTOOL) ] && echo $(PROMTOOL)) $(BIN)/mocha 'dist/test/**/*.test.js'
+
+# promtool (Debian's prometheus package, only that binary) checks the alerting rules, their
+# unit tests and the /metrics scrape in the tests. Without apt it is skipped with a message.
+PROMTOOL := $(CURDIR)/.tools/promtool/promtool
+RULES := deploy/observability/alerts.yml
+promtool:
+	@[ -x $(PROMTOOL) ] || scripts/install-promtool.sh $(dir $(PROMTOOL)) || echo "make: promtool could not be installed; the promtool checks (rules, rule tests, metrics scrape) are SKIPPED" >&2
+
+test-rules: promtool
+	@if [ -x $(PROMTOOL) ]; then \
+	  $(PROMTOOL) check rules $(RULES) && $(PROMTOOL) test rules deploy/observability/alerts.test.yml; \
+	else echo "make: no promtool; promtool check rules / test rules SKIPPED" >&2; fi
+
+# The AWS CDK app (docs/deploy-aws.md) has its own node_modules (aws-cdk-lib, the CDK CLI),
+# so the service's install stays lean. Its tests synthesize offline: no AWS credentials,
+# no Docker. They need dist/ (the container environment is checked against the real config).
+DEPLOY_DIR := deploy/aws
+deploy-install: $(DEPLOY_DIR)/node_modules/.installed
+$(DEPLOY_DIR)/node_modules/.installed: $(DEPLOY_DIR)/package.json $(DEPLOY_DIR)/package-lock.json | $(NODE_TOOL)
+	cd $(DEPLOY_DIR) && npm ci --no-audit --no-fund
+	@node -p 'process.version' > $@
+
+deploy-test: build deploy-install
+	$(BIN)/tsc -p $(DEPLOY_DIR)/tsconfig.json
+	cd $(DEPLOY_DIR) && node --disable-warning=ExperimentalWarning --test --test-isolation=none 'test/**/*.test.ts'
 
 run: build
 	node dist/src/main.js
@@ -111,4 +136,4 @@ clean:
 
 # Also the pinned Node and the installed packages.
 distclean: clean
-	rm -rf node_modules .tools
+	rm -rf node_modules .tools $(DEPLOY_DIR)/node_modules $(DEPLOY_DIR)/cdk.out

@@ -22,7 +22,11 @@ import { runLoad, type LoadResult } from './load.js';
  *
  * Environment: BENCH_SECONDS (default 3), BENCH_ROUNDS (default 3), BENCH_IN_FLIGHT (default 64); DATABASE_URL and
  * DYNAMODB_ENDPOINT to use running servers instead of embedded ones; BENCH_SERVICE_NODE_ARGS
- * for the service process (profiling).
+ * for the service process (profiling). BENCH_BASELINE_MAIN: the dist/src/main.js of another
+ * build (say, main's, in a git worktree) run as a third target against the same databases,
+ * each round measuring it right after this build, so the ratio this build / baseline is
+ * taken within one run. BENCH_SERVICE_ENV: extra KEY=VALUE pairs (space-separated) for
+ * this build's service, e.g. `METRICS_PORT=0` or an OTEL_EXPORTER_OTLP_ENDPOINT.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -92,24 +96,42 @@ async function main(): Promise<void> {
       dynamoEndpoint = dynamo.endpoint;
     }
 
-    const servicePort = await freePort();
     // BENCH_SERVICE_NODE_ARGS, for example `--cpu-prof --cpu-prof-dir=/tmp/prof`, to see where the service spends its time.
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const service = spawn(process.execPath, [...nodeArgs, path.join(here, '../src/main.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: databaseUrl,
-        DYNAMODB_ENDPOINT: dynamoEndpoint,
-        EVENTS_TABLE: `bench-${Date.now()}`,
-        GRPC_PORT: String(servicePort),
-        LOG_LEVEL: 'warn',
-        CACHE_STATS_INTERVAL_MS: '0',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    cleanups.push(() => stopChild(service));
-    const serviceAddress = `127.0.0.1:${servicePort}`;
-    await waitServing(serviceAddress);
+    const table = `bench-${Date.now()}`;
+    const startService = async (mainJs: string, extraEnv: Record<string, string>) => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [...nodeArgs, mainJs], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrl,
+          DYNAMODB_ENDPOINT: dynamoEndpoint,
+          EVENTS_TABLE: table,
+          GRPC_PORT: String(port),
+          LOG_LEVEL: 'warn',
+          CACHE_STATS_INTERVAL_MS: '0',
+          ...extraEnv,
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      cleanups.push(() => stopChild(child));
+      const address = `127.0.0.1:${port}`;
+      await waitServing(address);
+      return { child, address };
+    };
+    // The baseline first: an older build must not meet migrations it does not know at start-up.
+    const baselineMain = process.env.BENCH_BASELINE_MAIN;
+    const baseline = baselineMain ? await startService(path.resolve(baselineMain), {}) : undefined;
+    const serviceEnv = Object.fromEntries(
+      (process.env.BENCH_SERVICE_ENV ?? '')
+        .split(' ')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    // The default configuration: metrics on (its own free port), tracing off.
+    const started = await startService(path.join(here, '../src/main.js'), { METRICS_PORT: String(await freePort()), ...serviceEnv });
+    const service = started.child;
+    const serviceAddress = started.address;
 
     const echo = spawn(process.execPath, [path.join(here, 'echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
     cleanups.push(() => stopChild(echo));
@@ -120,9 +142,11 @@ async function main(): Promise<void> {
 
     const serviceClient = new InventoryServiceClient(serviceAddress, credentials.createInsecure());
     const echoClient = new InventoryServiceClient(`127.0.0.1:${echoPort}`, credentials.createInsecure());
+    const baselineClient = baseline && new InventoryServiceClient(baseline.address, credentials.createInsecure());
     cleanups.push(async () => {
       serviceClient.close();
       echoClient.close();
+      baselineClient?.close();
     });
 
     // Seed what the cached reads will return.
@@ -157,6 +181,7 @@ async function main(): Promise<void> {
     const targets = {
       echo: { pid: echo.pid!, client: echoClient },
       service: { pid: service.pid!, client: serviceClient },
+      baseline: { pid: baseline?.child.pid ?? 0, client: baselineClient ?? serviceClient },
     };
     const measure = async (target: keyof typeof targets, fn: () => Promise<unknown>): Promise<Measured> => {
       await runLoad(fn, { ...options, durationMs: options.warmupMs, warmupMs: 0 });
@@ -176,12 +201,13 @@ async function main(): Promise<void> {
     );
     let failed = false;
     for (const c of comparisons) {
-      const rounds: Array<{ ceiling: Measured; subject: Measured }> = [];
+      const rounds: Array<{ ceiling: Measured; subject: Measured; baseline?: Measured }> = [];
       for (let i = 0; i < ROUNDS; i++) {
         const ceiling = await measure('echo', call(echoClient, c.method, c.req));
         const subject = await measure('service', call(serviceClient, c.method, c.req));
-        rounds.push({ ceiling, subject });
-        failed ||= ceiling.load.errors + subject.load.errors > 0;
+        const base = baselineClient && (await measure('baseline', call(baselineClient, c.method, c.req)));
+        rounds.push({ ceiling, subject, ...(base ? { baseline: base } : {}) });
+        failed ||= ceiling.load.errors + subject.load.errors + (base?.load.errors ?? 0) > 0;
       }
       const ratios = rounds.map((r) => r.subject.load.perSecond / r.ceiling.load.perSecond);
       const cpuRatios = rounds.map((r) => r.ceiling.cpuUsPerCall / r.subject.cpuUsPerCall);
@@ -194,6 +220,18 @@ async function main(): Promise<void> {
       process.stdout.write(
         `${'  ceiling CPU / service CPU per call, median'.padEnd(44)} ${median(cpuRatios).toFixed(2)}   (rounds: ${cpuRatios.map((r) => r.toFixed(2)).join(' ')})\n`,
       );
+      if (baselineClient) {
+        const base = rounds.map((r) => r.baseline!);
+        const vsBase = rounds.map((r) => r.subject.load.perSecond / r.baseline!.load.perSecond);
+        const cpuVsBase = rounds.map((r) => r.baseline!.cpuUsPerCall / r.subject.cpuUsPerCall);
+        process.stdout.write(`${`baseline ${c.name} (cached)`.padEnd(44)} ${format(base[medianIndex(vsBase)]!)}\n`);
+        process.stdout.write(
+          `${'  throughput / baseline, median'.padEnd(44)} ${median(vsBase).toFixed(2)}   (rounds: ${vsBase.map((r) => r.toFixed(2)).join(' ')})\n`,
+        );
+        process.stdout.write(
+          `${'  baseline CPU / service CPU per call, median'.padEnd(44)} ${median(cpuVsBase).toFixed(2)}   (rounds: ${cpuVsBase.map((r) => r.toFixed(2)).join(' ')})\n`,
+        );
+      }
     }
     const uncached = await measure('service', call(serviceClient, 'getItem', { ...getItem, consistent: true }));
     process.stdout.write(`${'service GetItem consistent=true (database)'.padEnd(44)} ${format(uncached)}\n`);

@@ -15,6 +15,7 @@ import { FeedSignal } from './events/feed/signal.js';
 import { FeedReader } from './events/feed/subscription.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
+import { checkEventTable, ensureEventTable } from './events/table-check.js';
 import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
@@ -31,6 +32,14 @@ import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
 import { StockMovementPartitions } from './persistence/partitions.js';
 import { UnitOfWork } from './persistence/unit-of-work.js';
+import { GrpcServerMetrics } from './grpc/metrics-interceptor.js';
+import { registerHealthMetrics } from './observability/health-metrics.js';
+import { instrumentComponents } from './observability/instrument.js';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.js';
+import { createRegistry } from './observability/registry.js';
+import { traceDynamo } from './observability/dynamo-tracing.js';
+import { appendTracing, transactionTracing } from './observability/outbox-tracing.js';
+import { startTracing } from './observability/tracing.js';
 
 export interface App {
   readonly config: Config;
@@ -54,6 +63,8 @@ export interface App {
   readonly expirySweeper: ExpirySweeper;
   readonly partitions: StockMovementPartitions;
   readonly idempotencyPurger: IdempotencyPurger;
+  /** The `/metrics` endpoint; undefined when METRICS_PORT is 0. */
+  readonly metrics: MetricsServer | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
   stop(): Promise<void>;
 }
@@ -77,13 +88,25 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       databaseUrl = pg.address;
     }
     let dynamoEndpoint = config.dynamodb.endpoint;
-    if (dynamoEndpoint === undefined) {
+    if (config.dynamodb.embedded) {
       const dynamo = await startEmbeddedDynamo(config, log);
       cleanups.push(() => dynamo.stop());
       dynamoEndpoint = dynamo.address;
     }
+    const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
+    cleanups.push(async () => dynamoClient.destroy());
+    // Production uses the table `provision` made and refuses to start without it;
+    // development creates it on the fly.
+    if (config.environment === 'production') await checkEventTable(dynamoClient, config.dynamodb.table);
+    else await ensureEventTable(dynamoClient, config.dynamodb.table, log);
 
+    // Before the ORM opens: the pg instrumentation patches pg as knex loads it.
+    const tracing = startTracing(config.tracing, log);
+    if (tracing !== undefined) cleanups.push(() => tracing.shutdown());
+    if (tracing !== undefined) traceDynamo(dynamoClient, tracing.tracer);
     const orm = await openOrm({ ...config.database, url: databaseUrl }, log);
+    // LISTEN needs a session of its own: behind a transaction pooler it goes to the database directly.
+    const listenUrl = config.database.listenUrl ?? databaseUrl;
     cleanups.push(() => orm.close());
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
@@ -97,15 +120,13 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     partitions.start();
     cleanups.push(() => partitions.stop());
 
-    const dynamoClient = createDynamoClient({ ...config.dynamodb, endpoint: dynamoEndpoint });
-    cleanups.push(async () => dynamoClient.destroy());
     const appender = new DynamoAppender(dynamoClient, config.dynamodb.table, log);
-    await appender.ensureTable();
 
     const uow = new UnitOfWork({
       clock,
       newId: options.newId ?? randomUUID,
       onListenerError: (err) => log.error({ err: (err as Error).message }, 'commit listener failed'),
+      ...(tracing === undefined ? {} : { tracing: transactionTracing(tracing.tracer) }),
     });
     const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize);
     const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
@@ -115,7 +136,13 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { every: config.events.snapshotEvery, retentionDays: config.events.retentionDays },
       clock,
     );
-    const relay = new OutboxRelay(orm, appender, log, config.relay, snapshotter);
+    const relay = new OutboxRelay(
+      orm,
+      appender,
+      log,
+      tracing === undefined ? config.relay : { ...config.relay, tracing: appendTracing(tracing.tracer) },
+      snapshotter,
+    );
     uow.onCommit(relay.committed);
     // The read cache: this instance's own commits invalidate at once (before the call
     // returns); every instance's commits arrive through LISTEN/NOTIFY.
@@ -131,7 +158,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let cacheListener: InvalidationListener | undefined;
     if (cache.enabled) {
       const listener = new InvalidationListener(cache, {
-        url: databaseUrl,
+        url: listenUrl,
         connectTimeoutMs: config.database.connectTimeoutMs,
         heartbeatMs: config.cache.heartbeatMs,
         log,
@@ -159,7 +186,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     sequencer.start();
     cleanups.push(() => sequencer.stop());
-    const listener = new FeedListener(databaseUrl, signal, log);
+    const listener = new FeedListener(listenUrl, signal, log);
     await listener.start();
     cleanups.push(() => listener.stop());
     const pruner = new FeedPruner(orm, log, {
@@ -187,6 +214,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
     cleanups.push(() => expirySweeper.stop());
+    const registry = config.metrics.port > 0 ? createRegistry() : undefined;
+    if (registry !== undefined) instrumentComponents(registry, { orm, dynamo: dynamoClient, uow, allocations, relay, snapshotter, cache });
     const closing = new AbortController();
     let readiness: Readiness | undefined;
     const grpc = await startGrpcServer(
@@ -194,6 +223,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       new EventQueries(reader, feed),
+      { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));
     // First step of a stop: end the open streams with UNAVAILABLE so the drain can finish.
@@ -204,6 +234,12 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     relay.onBacklog((b) =>
       grpc.health.setStatus(RELAY_HEALTH_NAME, b.oldestAgeMs > config.relay.healthMaxAgeMs ? 'NOT_SERVING' : 'SERVING'),
     );
+    let metrics: MetricsServer | undefined;
+    if (registry !== undefined) {
+      registerHealthMetrics(registry, grpc.health, ['', RELAY_HEALTH_NAME]);
+      const server = (metrics = await startMetricsServer(registry, { host: config.grpc.host, port: config.metrics.port }, log));
+      cleanups.push(() => server.close());
+    }
     expirySweeper.start();
     const ready = new Readiness(
       grpc.health,
@@ -234,6 +270,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       expirySweeper,
       partitions,
       idempotencyPurger,
+      metrics,
       stop: () => {
         stopping ??= (async () => {
           await ready.stop();

@@ -1,18 +1,29 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { redact } from './redact.js';
+import { toTracingConfig, tracingSchema, type TracingConfig } from './observability/tracing-config.js';
+
+export type { TracingConfig };
 
 /**
  * The whole configuration, parsed once from the environment at start-up.
  * Every setting is documented in the README's configuration table.
  */
 export interface Config {
+  /** NODE_ENV. In production nothing is embedded and every database setting is required. */
+  readonly environment: 'production' | 'development' | 'test';
   readonly grpc: { readonly host: string; readonly port: number };
+  /** `/metrics` on the gRPC host; port 0 turns it off. */
+  readonly metrics: { readonly port: number };
+  /** OpenTelemetry traces from the OTEL_* variables; off unless an OTLP endpoint is set. */
+  readonly tracing: TracingConfig;
   readonly dataDir: string;
   readonly database: {
     /** Unset: an embedded PostgreSQL under `${dataDir}/postgres`. */
     readonly url: string | undefined;
     readonly replicaUrls: readonly string[];
+    /** The LISTEN sessions (cache invalidation, feed); undefined: `url`. A pooler in `url` cannot carry them. */
+    readonly listenUrl: string | undefined;
     readonly embeddedPort: number;
     readonly poolMin: number;
     readonly poolMax: number;
@@ -20,8 +31,13 @@ export interface Config {
     readonly statementTimeoutMs: number;
   };
   readonly dynamodb: {
-    /** Unset: an embedded DynamoDB API (dynalite) under `${dataDir}/dynamodb`. */
+    /**
+     * Unset: the embedded DynamoDB API (dynalite) under `${dataDir}/dynamodb` in development,
+     * AWS DynamoDB (the SDK's endpoint for `region`) in production.
+     */
     readonly endpoint: string | undefined;
+    /** True when this process starts the embedded DynamoDB API (development only). */
+    readonly embedded: boolean;
     readonly embeddedPort: number;
     readonly region: string;
     readonly table: string;
@@ -77,9 +93,14 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** The region the embedded DynamoDB API is signed for in development; never used in production. */
+export const DEVELOPMENT_REGION = 'us-east-1';
+
 const schema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   GRPC_PORT: int(0, 65535).default(50051),
+  METRICS_PORT: int(0, 65535).default(9464),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'must be a postgres:// or postgresql:// URL',
@@ -91,6 +112,9 @@ const schema = z.object({
     .refine((urls) => urls.every((u) => /^postgres(ql)?:\/\//.test(u)), {
       message: 'must be a comma-separated list of postgres:// URLs',
     }),
+  DATABASE_LISTEN_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
   EMBEDDED_POSTGRES_PORT: int(1, 65535).default(54329),
   DATABASE_POOL_MIN: int(0, 1000).default(2),
   DATABASE_POOL_MAX: int(1, 1000).default(20),
@@ -100,7 +124,8 @@ const schema = z.object({
     message: 'must be an http:// or https:// URL',
   }),
   EMBEDDED_DYNAMODB_PORT: int(1, 65535).default(4567),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AWS_REGION: optionalString,
+  AWS_DEFAULT_REGION: optionalString,
   EVENTS_TABLE: z
     .string()
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be 3-255 characters of a-z, A-Z, 0-9, _ . -')
@@ -131,6 +156,7 @@ const schema = z.object({
   HEALTH_PROBE_TIMEOUT_MS: int(100, 600_000).default(2000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  ...tracingSchema,
 });
 
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
@@ -154,12 +180,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DATABASE_REPLICA_URLS.length > 0 && e.DATABASE_URL === undefined) {
     throw new ConfigError('invalid configuration: DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)');
   }
+  if (e.DATABASE_LISTEN_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError('invalid configuration: DATABASE_LISTEN_URL needs DATABASE_URL (the same database)');
+  }
+  const production = e.NODE_ENV === 'production';
+  const region = e.AWS_REGION ?? e.AWS_DEFAULT_REGION;
+  if (production) {
+    // A deployment that forgot a setting must not come up "working" on the container's disk.
+    const missing: string[] = [];
+    if (e.DATABASE_URL === undefined) {
+      missing.push('DATABASE_URL is unset (production never starts an embedded PostgreSQL)');
+    }
+    if (region === undefined) {
+      missing.push(
+        e.DYNAMODB_ENDPOINT === undefined
+          ? 'DYNAMODB_ENDPOINT is unset, which in production means AWS DynamoDB, and then AWS_REGION (or AWS_DEFAULT_REGION) must be set'
+          : 'AWS_REGION (or AWS_DEFAULT_REGION) is unset (the DynamoDB client signs every request for a region)',
+      );
+    }
+    if (missing.length > 0) throw new ConfigError(`invalid configuration (NODE_ENV=production): ${missing.join('; ')}`);
+  }
   return Object.freeze({
+    environment: e.NODE_ENV,
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
+    metrics: { port: e.METRICS_PORT },
+    tracing: toTracingConfig(e),
     dataDir: path.resolve(e.DATA_DIR),
     database: {
       url: e.DATABASE_URL,
       replicaUrls: e.DATABASE_REPLICA_URLS,
+      listenUrl: e.DATABASE_LISTEN_URL,
       embeddedPort: e.EMBEDDED_POSTGRES_PORT,
       poolMin: e.DATABASE_POOL_MIN,
       poolMax: e.DATABASE_POOL_MAX,
@@ -168,8 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dynamodb: {
       endpoint: e.DYNAMODB_ENDPOINT,
+      embedded: !production && e.DYNAMODB_ENDPOINT === undefined,
       embeddedPort: e.EMBEDDED_DYNAMODB_PORT,
-      region: e.AWS_REGION,
+      region: region ?? DEVELOPMENT_REGION,
       table: e.EVENTS_TABLE,
     },
     relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE, healthMaxAgeMs: e.RELAY_HEALTH_MAX_AGE_MS },

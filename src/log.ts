@@ -1,11 +1,13 @@
-import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import { context, trace } from '@opentelemetry/api';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { redact, redactDeep } from './redact.js';
 
 /** Structured JSON logs, one object per line, to stdout. */
 export type Logger = PinoLogger;
 
-export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: NodeJS.WritableStream): Logger {
-  const options: LoggerOptions = {
+/** `destination` defaults to stdout (tests pass their own). */
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'inventory', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -18,6 +20,11 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
       logMethod(args, method) {
         method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>);
       },
+    },
+    // Every line written inside a traced call names its trace; a no-op while tracing is off.
+    mixin: () => {
+      const span = trace.getSpanContext(context.active());
+      return span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId };
     },
   };
   return destination === undefined ? pino(options) : pino(options, destination);

@@ -1,5 +1,6 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { EventTableError } from './events/table-check.js';
 import { createLogger } from './log.js';
 import { redact } from './redact.js';
 
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`inventory service failed to start: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+  // A refusal is a message for the operator, not a crash: no stack trace.
+  const text = err instanceof EventTableError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`inventory service failed to start: ${redact(text)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { HealthDefinition } from './gen/grpc/health/v1/health.js';
 import { apiServices } from './gen/index.js';
 import { classifyMethod, type MethodKind } from './methods.js';
 import { resolveRetry, type RetryOptions } from './retry.js';
+import { injectTraceContext } from './trace-context.js';
 import type { CallOptions, MethodDefinition, ServiceClient, ServiceDefinition, ServicesClient } from './types.js';
 
 /** TLS settings; PEM-encoded buffers. Omitted roots mean the system's trusted CAs. */
@@ -125,6 +126,7 @@ function bindMethod(channel: Client, service: ServiceDefinition, method: MethodD
     const metadata = new Metadata();
     toMetadata(metadata, options.metadata);
     toMetadata(metadata, call.metadata);
+    injectTraceContext(metadata); // now, in the caller's context: retries happen later, on timers
     const budget = call.deadlineMs ?? (method.responseStream ? (options.streamDeadlineMs ?? Infinity) : (options.deadlineMs ?? DEFAULT_DEADLINE_MS));
     return {
       channel,

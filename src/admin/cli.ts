@@ -13,7 +13,7 @@ import { withEventStore, withSession } from './event-store.js';
  *   migrate    apply pending migrations (the service also does this at start-up)
  *   verify     replay every stream from DynamoDB and compare with PostgreSQL; exit 1 on any difference
  *   rebuild    reconstruct PostgreSQL from DynamoDB into an empty database; exit 1 on problems
- *   provision  create/configure the event table: on-demand capacity, TTL, point-in-time recovery
+ *   provision  create or reconcile the event table: on-demand capacity, TTL, point-in-time recovery; exit 1 if a step failed
  * Reports go to stdout as plain lines; logs (JSON) to stdout at LOG_LEVEL (default warn here).
  */
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -65,8 +65,14 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   provision: async () => {
     const { config, log } = setup();
     return withEventStore(config, log, async (dynamo) => {
-      const skipped = await provisionTable(dynamo, config.dynamodb.table, print);
-      print(skipped === 0 ? 'provision: done' : `provision: done; ${skipped} step(s) not supported by this endpoint were skipped`);
+      const results = await provisionTable(dynamo, config.dynamodb.table, print);
+      const failed = results.filter((r) => r.outcome === 'failed').map((r) => r.step);
+      const skipped = results.filter((r) => r.outcome === 'unsupported').map((r) => r.step);
+      if (failed.length > 0) {
+        print(`provision: FAILED (${failed.join(', ')}); the table is not ready for production`);
+        return 1;
+      }
+      print(skipped.length === 0 ? 'provision: done' : `provision: done; not supported by this endpoint, skipped: ${skipped.join(', ')}`);
       return 0;
     });
   },

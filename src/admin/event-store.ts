@@ -6,11 +6,11 @@ import { createDynamoClient } from '../events/dynamo-appender.js';
 import { sqlOf, type Sql } from '../events/replay/sql.js';
 import type { Logger } from '../log.js';
 
-/** Opens the configured event store (starting the embedded one when DYNAMODB_ENDPOINT is unset). */
+/** Opens the configured event store (starting the embedded one when DYNAMODB_ENDPOINT is unset in development). */
 export async function withEventStore<T>(config: Config, log: Logger, work: (client: DynamoDBClient) => Promise<T>): Promise<T> {
   let embedded: EmbeddedServer | undefined;
   let endpoint = config.dynamodb.endpoint;
-  if (endpoint === undefined) {
+  if (config.dynamodb.embedded) {
     const running = await runningEmbeddedDynamo(config);
     if (running !== undefined) {
       log.warn({ pid: running.pid }, 'attached to the embedded DynamoDB API of the running service');

@@ -1,15 +1,12 @@
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
-  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ResourceNotFoundException,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.js';
-import { ATTR, eventTableDefinition, KEY } from './dynamo-schema.js';
+import { ATTR, KEY } from './dynamo-schema.js';
 import type { EventEnvelope } from './types.js';
 
 export interface DynamoSettings {
@@ -92,31 +89,6 @@ export class DynamoAppender {
     private readonly log: Logger,
     private readonly expiresAtFor: (e: EventEnvelope) => number | undefined = () => undefined,
   ) {}
-
-  /** Creates the table (on-demand capacity) if it does not exist. */
-  async ensureTable(): Promise<void> {
-    try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.table }));
-      return;
-    } catch (err) {
-      if (!(err instanceof ResourceNotFoundException)) throw err;
-    }
-    try {
-      await this.client.send(
-        new CreateTableCommand(eventTableDefinition(this.table)),
-      );
-      this.log.info({ table: this.table }, 'created the event table');
-    } catch (err) {
-      // Another instance created it first.
-      if ((err as { name?: string }).name !== 'ResourceInUseException') throw err;
-    }
-    for (let i = 0; i < 120; i++) {
-      const d = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
-      if (d.Table?.TableStatus === 'ACTIVE') return;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`event table ${this.table} did not become ACTIVE`);
-  }
 
   /** Appends one event; resolves once DynamoDB holds it (now or from an earlier write). */
   async append(e: EventEnvelope): Promise<void> {

@@ -20,6 +20,12 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
   };
 }
 
+/** Tracing, when on: the append of a batch as spans in the traces that recorded its rows. */
+export interface AppendTracing {
+  /** `work` resolves to how many of the rows were appended. */
+  append(rows: readonly OutboxEvent[], path: 'immediate' | 'sweep', work: () => Promise<number>): Promise<number>;
+}
+
 /** How long a failing snapshot is retried before the relay gives it up. */
 const SNAPSHOT_RETRY_MS = 5 * 60_000;
 
@@ -46,12 +52,13 @@ export class OutboxRelay {
   private lastBacklogLog = 0;
 
   private readonly backlogListeners: Array<(b: Backlog) => void> = [];
+  private readonly appendedListeners: Array<(rows: readonly OutboxEvent[]) => void> = [];
 
   constructor(
     private readonly orm: MikroORM,
     private readonly appender: DynamoAppender,
     private readonly log: Logger,
-    private readonly options: { intervalMs: number; batchSize: number },
+    private readonly options: { intervalMs: number; batchSize: number; tracing?: AppendTracing },
     private readonly snapshotter?: Snapshotter,
   ) {
     this.sweeper = new PeriodicJob(() => this.sweepOnce(), options.intervalMs);
@@ -60,6 +67,11 @@ export class OutboxRelay {
   /** Called with the backlog after every sweep (the service's health follows it). */
   onBacklog(listener: (b: Backlog) => void): void {
     this.backlogListeners.push(listener);
+  }
+
+  /** Called with the rows confirmed in DynamoDB (and marked), by either path. */
+  onAppended(listener: (rows: readonly OutboxEvent[]) => void): void {
+    this.appendedListeners.push(listener);
   }
 
   start(): void {
@@ -86,17 +98,24 @@ export class OutboxRelay {
     await new Promise((r) => setImmediate(r));
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.batchSize);
-      await this.appendAndMark(batch);
+      await this.appendAndMark(batch, 'immediate');
     }
   }
 
-  private async appendAndMark(rows: readonly OutboxEvent[]): Promise<number> {
+  private appendAndMark(rows: readonly OutboxEvent[], path: 'immediate' | 'sweep'): Promise<number> {
+    const tracing = this.options.tracing;
+    return tracing === undefined ? this.appendAndMarkNow(rows) : tracing.append(rows, path, () => this.appendAndMarkNow(rows));
+  }
+
+  private async appendAndMarkNow(rows: readonly OutboxEvent[]): Promise<number> {
     const appended = await this.appender.appendAll(rows.map(toEnvelope));
     const { failed } = appended;
     const done = await this.snapshotDue(rows, appended.done);
     if (done.length > 0) {
       const ids = new Set(done);
-      const appendedIds = rows.filter((r) => ids.has(r.eventId)).map((r) => r.id);
+      const appendedRows = rows.filter((r) => ids.has(r.eventId));
+      for (const listener of this.appendedListeners) listener(appendedRows);
+      const appendedIds = appendedRows.map((r) => r.id);
       try {
         await this.orm.em
           .fork()
@@ -153,7 +172,7 @@ export class OutboxRelay {
           .fork()
           .find(OutboxEvent, { appendedAt: null }, { orderBy: { id: 'asc' }, limit: this.options.batchSize });
         if (rows.length === 0) break;
-        const appended = await this.appendAndMark(rows);
+        const appended = await this.appendAndMark(rows, 'sweep');
         if (appended < rows.length) break; // DynamoDB is failing: try again next interval
       }
       await this.logBacklog();

@@ -21,6 +21,9 @@ export interface SnapshotPolicy {
  * `expiresAt` = now + retention; events after the newest snapshot never expire.
  */
 export class Snapshotter {
+  /** Snapshots written since start-up (read by the metrics). */
+  written = 0;
+
   constructor(
     private readonly reader: DynamoReader,
     private readonly snapshots: SnapshotStore,
@@ -46,6 +49,7 @@ export class Snapshotter {
     }
     const replayed = await replayStream(this.reader, this.snapshots, streamId, version);
     await this.snapshots.put({ streamId, version, state: replayed.state, takenAt: this.clock() });
+    this.written++;
     await this.stamp(streamId, replayed.fromSnapshot, version);
   }
 

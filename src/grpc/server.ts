@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerInterceptor, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
 import { EventServiceService } from '../gen/inventory/v1/event_service.js';
 import { InventoryServiceService } from '../gen/inventory/v1/inventory_service.js';
@@ -8,6 +8,9 @@ import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
 import { ClosableHealth } from './health.js';
 import { tolerantDeserializers } from './malformed-requests.js';
+import { metricsInterceptor, type GrpcServerMetrics } from './metrics-interceptor.js';
+import { tracingInterceptor } from './tracing-interceptor.js';
+import type { Tracer } from '@opentelemetry/api';
 import { addReflection, ReflectionIndex } from './reflection.js';
 
 export const SERVICE_NAMES = {
@@ -34,15 +37,27 @@ export interface GrpcServer {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
+/** The cross-cutting layers around every call; each is optional. */
+export interface EdgeLayers {
+  readonly metrics?: GrpcServerMetrics;
+  readonly tracer?: Tracer;
+}
+
 export async function startGrpcServer(
   deps: EdgeDeps,
   useCases: InventoryUseCases,
   address: { host: string; port: number },
   events?: EventQueries,
+  layers: EdgeLayers = {},
 ): Promise<GrpcServer> {
+  // grpc-js wraps each interceptor around the ones before it: the last one is the outermost.
+  const interceptors: ServerInterceptor[] = [];
+  if (layers.metrics !== undefined) interceptors.push(metricsInterceptor(layers.metrics));
+  if (layers.tracer !== undefined) interceptors.push(tracingInterceptor(layers.tracer));
   const server = new Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    interceptors,
   });
   server.addService(tolerantDeserializers(InventoryServiceService), inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 

@@ -64,6 +64,15 @@ export interface AllocationOptions {
 
 type Closing = 'RELEASED' | 'FULFILLED' | 'EXPIRED';
 
+/** How an AllocateStock call ended, or an expiry: what operators count. */
+export type AllocationOutcome = 'created' | 'replayed' | 'insufficient_stock' | 'idempotency_mismatch' | 'rejected' | 'expired';
+
+/** Told about outcomes and batch sizes (the metrics layer listens; the service keeps no metric code). */
+export interface AllocationObserver {
+  outcome(outcome: AllocationOutcome): void;
+  batch(size: number): void;
+}
+
 /**
  * AllocateStock, GetAllocation, ReleaseAllocation, FulfillAllocation and expiry.
  *
@@ -75,6 +84,7 @@ type Closing = 'RELEASED' | 'FULFILLED' | 'EXPIRED';
  */
 export class AllocationService {
   private readonly batcher: Batcher<AllocateCommand, Outcome>;
+  private readonly observers: AllocationObserver[] = [];
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -87,22 +97,34 @@ export class AllocationService {
     });
   }
 
+  observe(observer: AllocationObserver): void {
+    this.observers.push(observer);
+  }
+
+  private tell(outcome: AllocationOutcome): void {
+    for (const o of this.observers) o.outcome(outcome);
+  }
+
   async allocate(em: EntityManager, ctx: CallContext, input: AllocateInput): Promise<AllocationRecord> {
     const command = validateAllocate(em, ctx, input);
     const outcome = await this.batcher.submit(command);
     switch (outcome.kind) {
       case 'created':
+        this.tell('created');
         return outcome.allocation;
       case 'existing':
         if (outcome.allocation.requestHash !== command.requestHash) {
+          this.tell('idempotency_mismatch');
           throw new DomainError(
             'IDEMPOTENCY_MISMATCH',
             `allocation ${JSON.stringify(command.allocationId)} exists already with different lines or ttl; use a new allocation_id`,
             { field: 'allocation_id', allocation_id: command.allocationId },
           );
         }
+        this.tell('replayed');
         return outcome.allocation;
       case 'rejected':
+        this.tell(outcome.error.code === 'FAILED_PRECONDITION' && 'available' in outcome.error.details ? 'insufficient_stock' : 'rejected');
         throw outcome.error;
       default: {
         const never: never = outcome;
@@ -137,6 +159,9 @@ export class AllocationService {
       if (due === null) return undefined;
       await this.finish(tx, due, 'EXPIRED');
       return due.allocationId;
+    }).then((id) => {
+      if (id !== undefined) this.tell('expired');
+      return id;
     });
   }
 
@@ -201,6 +226,7 @@ export class AllocationService {
    * impossible, are retried.
    */
   private async allocateBatch(commands: readonly AllocateCommand[]): Promise<Outcome[]> {
+    for (const o of this.observers) o.batch(commands.length);
     const first = commands[0]!;
     const outcomes = new Map<string, Outcome>();
     let pending = [...commands];

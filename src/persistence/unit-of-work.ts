@@ -28,6 +28,19 @@ export interface UnitOfWorkDeps {
   readonly newId: () => string;
   /** Told when a commit listener throws; the call has committed and still succeeds. */
   readonly onListenerError?: (err: unknown) => void;
+  /** Tracing, when on: a span around each transaction, and the context stored with its events. */
+  readonly tracing?: TransactionTracing;
+}
+
+export interface TransactionTracing {
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** The active trace context as a W3C traceparent, or null. */
+  traceparent(): string | null;
+  /**
+   * Runs the commit listeners outside the call's trace: the work they start (the feed
+   * sequencer, the relay) serves many calls and joins traces through the outbox rows.
+   */
+  detached(notify: () => void): void;
 }
 
 /**
@@ -45,6 +58,20 @@ export class UnitOfWork {
   }
 
   async run<T>(em: EntityManager, ctx: CallContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const tracing = this.deps.tracing;
+    if (tracing === undefined) return this.runTx(em, ctx, work, null, (notify) => notify());
+    // The call's context, taken before the transaction span: the append joins the call.
+    const traceparent = tracing.traceparent();
+    return tracing.transaction(() => this.runTx(em, ctx, work, traceparent, tracing.detached));
+  }
+
+  private async runTx<T>(
+    em: EntityManager,
+    ctx: CallContext,
+    work: (tx: Tx) => Promise<T>,
+    traceparent: string | null,
+    outsideTrace: (notify: () => void) => void,
+  ): Promise<T> {
     let recorded: OutboxEvent[] = [];
     const result = await em.transactional(async (txEm) => {
       recorded = [];
@@ -63,19 +90,22 @@ export class UnitOfWork {
             occurredAt: now,
           });
           row.schemaVersion = SCHEMA_VERSION;
+          row.traceContext = traceparent;
           txEm.persist(row);
           recorded.push(row);
         },
       };
       return work(tx);
     });
-    for (const listener of this.listeners) {
-      try {
-        listener(recorded);
-      } catch (err) {
-        this.deps.onListenerError?.(err);
+    outsideTrace(() => {
+      for (const listener of this.listeners) {
+        try {
+          listener(recorded);
+        } catch (err) {
+          this.deps.onListenerError?.(err);
+        }
       }
-    }
+    });
     return result;
   }
 }

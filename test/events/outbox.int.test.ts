@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { createDynamoClient, DynamoAppender, StreamConflictError } from '../../src/events/dynamo-appender.js';
 import { OutboxRelay } from '../../src/events/relay.js';
+import { ensureEventTable } from '../../src/events/table-check.js';
 import { OutboxEvent } from '../../src/persistence/entities/outbox-event.entity.js';
 import { Item } from '../../src/persistence/entities/item.entity.js';
 import { openOrm } from '../../src/persistence/orm.js';
@@ -22,7 +23,7 @@ describe('outbox write path (int)', () => {
     orm = await openOrm({ url: await freshDatabase(), poolMin: 0 });
     table = freshTableName();
     appender = new DynamoAppender(createDynamoClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', table }), table, quietLog);
-    await appender.ensureTable();
+    await ensureEventTable(appender.client, table, quietLog);
     relay = new OutboxRelay(orm, appender, quietLog, { intervalMs: 60_000, batchSize: 50 });
     uow = new UnitOfWork({ clock: () => new Date('2026-11-25T10:00:00Z'), newId: randomUUID });
   });

@@ -24,6 +24,7 @@ export async function startTestApp(
   const table = options.table ?? freshTableName();
   const config = loadConfig({
     GRPC_PORT: '0',
+    METRICS_PORT: '0',
     DATABASE_URL: databaseUrl,
     DYNAMODB_ENDPOINT: dynamoEndpoint(),
     EVENTS_TABLE: table,

@@ -18,10 +18,11 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the real service binary (`node dist/src/main.js`) with the given environment. */
-export function spawnService(env: Record<string, string>): ServiceProcess {
+/** Runs the real service binary (`node dist/src/main.js`, in `cwd`) with the given environment. */
+export function spawnService(env: Record<string, string>, cwd?: string): ServiceProcess {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    cwd,
+    env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

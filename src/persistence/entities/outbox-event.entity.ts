@@ -8,7 +8,7 @@ import { BigIntType, Entity, Index, OptionalProps, PrimaryKey, Property, Unique 
 @Entity({ tableName: 'event_outbox' })
 @Unique({ name: 'event_outbox_stream_version_unique', properties: ['streamId', 'version'] })
 export class OutboxEvent {
-  [OptionalProps]?: 'id' | 'position' | 'appendedAt' | 'schemaVersion';
+  [OptionalProps]?: 'id' | 'position' | 'appendedAt' | 'schemaVersion' | 'traceContext';
 
   @PrimaryKey({ type: new BigIntType('number'), autoincrement: true })
   id!: number;
@@ -45,6 +45,10 @@ export class OutboxEvent {
   @Index({ name: 'event_outbox_pending_idx', expression: 'create index "event_outbox_pending_idx" on "event_outbox" ("id") where "appended_at" is null' })
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   appendedAt: Date | null = null;
+
+  /** The recording call's W3C traceparent (null: not traced); the append span joins it. */
+  @Property({ type: 'string', length: 128, nullable: true })
+  traceContext: string | null = null;
 
   constructor(init: {
     eventId: string;

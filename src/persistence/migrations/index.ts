@@ -4,6 +4,7 @@ import { Migration20261125000002Stock } from './Migration20261125000002Stock.js'
 import { Migration20261125000003Events } from './Migration20261125000003Events.js';
 import { Migration20261126000001CacheNotify } from './Migration20261126000001CacheNotify.js';
 import { Migration20261126000002LowStock } from './Migration20261126000002LowStock.js';
+import { Migration20261201000001OutboxTraceContext } from './Migration20261201000001OutboxTraceContext.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125000003Events', class: Migration20261125000003Events },
   { name: 'Migration20261126000001CacheNotify', class: Migration20261126000001CacheNotify },
   { name: 'Migration20261126000002LowStock', class: Migration20261126000002LowStock },
+  { name: 'Migration20261201000001OutboxTraceContext', class: Migration20261201000001OutboxTraceContext },
 ];
