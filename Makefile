@@ -125,6 +125,10 @@ provision: build
 # (docs/security.md); needs the openssl command.
 dev-certs: build
 	node dist/src/admin/dev-certs.js
+# The suite's fuzz (test/fuzz/) against a running service, by hand (docs/operations.md "Fuzz"):
+# same environment as the service; SEED and COUNT (generated calls, default 10000).
+fuzz: build
+	SEED=$(SEED) COUNT=$(COUNT) node dist/test/fuzz/run.js
 
 # Benchmarks, run by hand; each prints ratios measured in one run (README "Benchmarks").
 bench: bench-allocation bench-read

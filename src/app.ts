@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { PageTokens } from './inventory/paging.js';
+import { pageTokenKey } from './inventory/page-token-key.js';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { InvalidationListener } from './cache/invalidation-listener.js';
 import { ReadCache } from './cache/read-cache.js';
@@ -23,9 +25,12 @@ import { CachedReads } from './inventory/cached-reads.js';
 import { Snapshotter } from './events/snapshotter.js';
 import { SnapshotStore } from './events/snapshots.js';
 import { edgeSecurity } from './grpc/auth/index.js';
+import { Readiness } from './grpc/readiness.js';
 import { API_METHODS, INTEGRITY_HEALTH_NAME, RELAY_HEALTH_NAME, startGrpcServer, type GrpcServer } from './grpc/server.js';
+import { DynamoProbe, PostgresProbe } from './health/probes.js';
 import { AllocationService } from './inventory/allocations.js';
 import { ExpirySweeper } from './inventory/expiry-sweeper.js';
+import { IdempotencyPurger } from './inventory/idempotency-purger.js';
 import { ItemService } from './inventory/items.js';
 import { StockService } from './inventory/stock.js';
 import { WarehouseService } from './inventory/warehouses.js';
@@ -68,6 +73,7 @@ export interface App {
   readonly partitions: StockMovementPartitions;
   /** The integrity auditor; undefined when AUDIT_ENABLED=false. */
   readonly auditor: IntegrityAuditor | undefined;
+  readonly idempotencyPurger: IdempotencyPurger;
   /** The `/metrics` endpoint; undefined when METRICS_PORT is 0. */
   readonly metrics: MetricsServer | undefined;
   /** Graceful stop: NOT_SERVING, drain calls, flush the outbox, close pools, stop embedded servers. */
@@ -226,9 +232,19 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const audit = startAuditor(config, databaseUrl, dynamoClient, log, clock);
     cleanups.push(() => audit.stop());
 
-    const warehouses = new WarehouseService(uow);
-    const items = new ItemService(uow);
-    const stock = new StockService(uow);
+    const idempotencyPurger = new IdempotencyPurger(orm, log, {
+      retentionHours: config.idempotency.retentionHours,
+      intervalMs: config.idempotency.purgeIntervalMs,
+      batchSize: 1000,
+      clock,
+    });
+    idempotencyPurger.start();
+    cleanups.push(() => idempotencyPurger.stop());
+
+    const tokens = new PageTokens(pageTokenKey(config, log));
+    const warehouses = new WarehouseService(uow, tokens);
+    const items = new ItemService(uow, tokens);
+    const stock = new StockService(uow, tokens);
     const allocations = new AllocationService(uow, config.allocation);
     // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
@@ -236,8 +252,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const registry = config.metrics.port > 0 ? createRegistry() : undefined;
     if (registry !== undefined) instrumentComponents(registry, { orm, dynamo: dynamoClient, uow, allocations, relay, snapshotter, cache });
     const closing = new AbortController();
+    let readiness: Readiness | undefined;
     const grpc = await startGrpcServer(
-      { orm, log, closing: closing.signal },
+      { orm, log, closing: closing.signal, onDependencyFault: (fault) => readiness?.reportFault(fault) },
       { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
       config.grpc,
       { queries: new EventQueries(reader, feed), integrity: audit.reports },
@@ -263,7 +280,18 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       cleanups.push(() => server.close());
     }
     expirySweeper.start();
-    grpc.setServing(true);
+    const ready = new Readiness(
+      grpc.health,
+      {
+        postgresql: new PostgresProbe(databaseUrl, config.health.probeTimeoutMs),
+        dynamodb: new DynamoProbe(dynamoClient, config.dynamodb.table, config.health.probeTimeoutMs),
+      },
+      log,
+      { intervalMs: config.health.probeIntervalMs },
+    );
+    readiness = ready;
+    await ready.start();
+    cleanups.push(() => ready.stop());
     log.info({ address: `${config.grpc.host}:${grpc.port}` }, 'inventory service ready');
 
     let stopping: Promise<void> | undefined;
@@ -281,10 +309,11 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       expirySweeper,
       partitions,
       auditor: audit.auditor,
+      idempotencyPurger,
       metrics,
       stop: () => {
         stopping ??= (async () => {
-          grpc.setServing(false);
+          await ready.stop();
           if (cache.enabled) log.info({ cache: cache.stats() }, 'read cache');
           await cleanup();
           log.info('inventory service stopped');

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { securityConfigOf, securitySchema, type SecurityConfig } from './security-config.js';
 import { EMBEDDED_DYNAMO_KINDS, type EmbeddedDynamoKind } from './embedded/dynamodb-kind.js';
+import { redact } from './redact.js';
 import { toTracingConfig, tracingSchema, type TracingConfig } from './observability/tracing-config.js';
 
 export type { TracingConfig };
@@ -81,6 +82,8 @@ export interface Config {
     /** 0: no periodic hit/miss log line. */
     readonly statsIntervalMs: number;
   };
+  /** A retry with the same idempotency key is recognised for at least this long. */
+  readonly idempotency: { readonly retentionHours: number; readonly purgeIntervalMs: number };
   readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   /** The online integrity auditor (docs/integrity.md). */
@@ -91,6 +94,13 @@ export interface Config {
     readonly dynamoReadsPerSecond: number;
     readonly sweepStreamsPerSecond: number;
   };
+  /**
+   * The HMAC key of page tokens; every instance of a fleet must share it. Unset: a random
+   * key per process, so tokens work only against the instance that made them, until it restarts.
+   */
+  readonly pageTokenKey: string | undefined;
+  /** Readiness probes of PostgreSQL and the event table (docs/operations.md "Health"). */
+  readonly health: { readonly probeIntervalMs: number; readonly probeTimeoutMs: number };
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   readonly shutdownTimeoutMs: number;
   /** TLS, authentication, authorization (docs/security.md). */
@@ -98,6 +108,8 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+const SECRET_VARIABLES = new Set(['PAGE_TOKEN_KEY']);
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
@@ -163,6 +175,8 @@ const schema = securitySchema.extend({
   MAX_SUBSCRIPTIONS: int(1, 1_000_000).default(10_000),
   STREAM_READ_CONCURRENCY: int(1, 1000).default(16),
   STREAM_READ_QUEUE: int(0, 1_000_000).default(1000),
+  IDEMPOTENCY_RETENTION_HOURS: int(1, 87_600).default(168),
+  IDEMPOTENCY_PURGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
   ALLOCATION_BATCH_CONCURRENCY: int(1, 100).default(4),
   EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
@@ -173,6 +187,9 @@ const schema = securitySchema.extend({
   AUDIT_STREAMS_PER_SECOND: int(1, 100_000).default(200),
   AUDIT_DYNAMODB_READS_PER_SECOND: int(1, 100_000).default(200),
   AUDIT_SWEEP_STREAMS_PER_SECOND: int(0, 100_000).default(5),
+  PAGE_TOKEN_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),
+  HEALTH_PROBE_INTERVAL_MS: int(100, 600_000).default(1000),
+  HEALTH_PROBE_TIMEOUT_MS: int(100, 600_000).default(2000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   ...tracingSchema,
@@ -184,7 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
-      return `${name}=${JSON.stringify(env[name] ?? '')}: ${i.message}`;
+      // A secret is never echoed; a URL is echoed without its password.
+      const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(redact(env[name] ?? ''));
+      return `${name}=${shown}: ${i.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
@@ -268,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatMs: e.CACHE_HEARTBEAT_MS,
       statsIntervalMs: e.CACHE_STATS_INTERVAL_MS,
     },
+    idempotency: { retentionHours: e.IDEMPOTENCY_RETENTION_HOURS, purgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_MS },
     allocation: {
       batchMax: e.ALLOCATION_BATCH_MAX,
       batchConcurrency: e.ALLOCATION_BATCH_CONCURRENCY,
@@ -284,6 +304,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dynamoReadsPerSecond: e.AUDIT_DYNAMODB_READS_PER_SECOND,
       sweepStreamsPerSecond: e.AUDIT_SWEEP_STREAMS_PER_SECOND,
     },
+    pageTokenKey: e.PAGE_TOKEN_KEY,
+    health: { probeIntervalMs: e.HEALTH_PROBE_INTERVAL_MS, probeTimeoutMs: e.HEALTH_PROBE_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

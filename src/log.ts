@@ -1,5 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { redact, redactDeep } from './redact.js';
 
 /** Structured JSON logs, one object per line, to stdout. */
 export type Logger = PinoLogger;
@@ -10,7 +11,16 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
     level,
     base: { service: 'inventory', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      // Credentials never reach a log line, whoever logged them (driver errors, AWS errors, ...).
+      log: (object) => redactDeep(object) as Record<string, unknown>,
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>);
+      },
+    },
     // Every line written inside a traced call names its trace; a no-op while tracing is off.
     mixin: () => {
       const span = trace.getSpanContext(context.active());

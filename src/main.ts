@@ -2,6 +2,7 @@ import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EventTableError } from './events/table-check.js';
 import { createLogger } from './log.js';
+import { redact } from './redact.js';
 
 async function main(): Promise<void> {
   let config;
@@ -9,7 +10,7 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${redact(err.message)}\n`);
       process.exit(2);
     }
     throw err;
@@ -40,6 +41,6 @@ main().catch((err: unknown) => {
   }
   // A refusal is a message for the operator, not a crash: no stack trace.
   const text = err instanceof EventTableError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`inventory service failed to start: ${text}\n`);
+  process.stderr.write(`inventory service failed to start: ${redact(text)}\n`);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import { provisionTable } from '../events/provision.js';
 import { NotEmptyError, rebuildFromEventStore } from '../events/replay/rebuild.js';
 import { verifyEventStore } from '../events/replay/verify.js';
 import { createLogger } from '../log.js';
+import { redact } from '../redact.js';
 import { migrate } from '../persistence/orm.js';
 import { withDatabase } from './database.js';
 import { withEventStore, withSession } from './event-store.js';
@@ -86,7 +87,7 @@ if (command === undefined) {
 command(rest).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     process.exit(1);
   },
 );

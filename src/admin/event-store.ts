@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { startEmbeddedDynamo, type EmbeddedServer } from '../embedded/index.js';
+import { runningEmbeddedDynamo, startEmbeddedDynamo, type EmbeddedServer } from '../embedded/index.js';
 import { createDynamoClient } from '../events/dynamo-appender.js';
 import { sqlOf, type Sql } from '../events/replay/sql.js';
 import type { Logger } from '../log.js';
@@ -11,8 +11,14 @@ export async function withEventStore<T>(config: Config, log: Logger, work: (clie
   let embedded: EmbeddedServer | undefined;
   let endpoint = config.dynamodb.endpoint;
   if (config.dynamodb.embedded) {
-    embedded = await startEmbeddedDynamo(config, log);
-    endpoint = embedded.address;
+    const running = await runningEmbeddedDynamo(config);
+    if (running !== undefined) {
+      log.warn({ pid: running.pid }, 'attached to the embedded DynamoDB API of the running service');
+      endpoint = running.address;
+    } else {
+      embedded = await startEmbeddedDynamo(config, log);
+      endpoint = embedded.address;
+    }
   }
   const client = createDynamoClient({ ...config.dynamodb, endpoint });
   try {

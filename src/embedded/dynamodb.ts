@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import dynalite from 'dynalite';
 import type { Logger } from '../log.js';
+import { EmbeddedInUseError, liveOwner, removeOwner, writeOwner } from './owner.js';
 
 /**
  * A real DynamoDB HTTP API (dynalite) persisted on disk, for development and tests.
@@ -24,7 +25,11 @@ export class EmbeddedDynamo {
 
   async start(): Promise<void> {
     const { dataDir, port, log } = this.options;
-    if (dataDir !== undefined) await fs.mkdir(dataDir, { recursive: true });
+    if (dataDir !== undefined) {
+      const owner = await liveOwner(dataDir);
+      if (owner !== undefined) throw new EmbeddedInUseError('DynamoDB API', dataDir, owner);
+      await fs.mkdir(dataDir, { recursive: true });
+    }
     const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
     this.stopping = false;
     this.inFlight = 0;
@@ -41,6 +46,7 @@ export class EmbeddedDynamo {
       server.listen(port, '127.0.0.1', () => resolve());
     });
     this.server = server;
+    if (dataDir !== undefined) await writeOwner(dataDir, this.endpoint);
     log.info({ endpoint: this.endpoint, dataDir: dataDir ?? '(memory)' }, 'embedded dynamodb started');
   }
 
@@ -58,6 +64,7 @@ export class EmbeddedDynamo {
     const cut = setTimeout(() => server.closeAllConnections?.(), 10_000);
     await closed;
     clearTimeout(cut);
+    if (this.options.dataDir !== undefined) await removeOwner(this.options.dataDir);
     this.options.log.info('embedded dynamodb stopped');
   }
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { liveOwner, type Owner } from './owner.js';
 
 /** A database server this process started for development; stopped with the process. */
 export interface EmbeddedServer {
@@ -12,6 +13,14 @@ export interface EmbeddedServer {
 // The embedded servers are development dependencies (package.json devDependencies): they are
 // imported only here, and only when a setting is unset, so a production install
 // (`npm ci --omit=dev`) never loads them and does not need them.
+
+/**
+ * The embedded servers a running service (`make run` with the same DATA_DIR) started, if
+ * it is alive: operator commands attach to them rather than start their own (which would
+ * fight the service for the port and the data directory).
+ */
+export const runningEmbeddedPostgres = (config: Config): Promise<Owner | undefined> => liveOwner(path.join(config.dataDir, 'postgres'));
+export const runningEmbeddedDynamo = (config: Config): Promise<Owner | undefined> => liveOwner(path.join(config.dataDir, 'dynamodb'));
 
 /** Starts the embedded PostgreSQL under `${DATA_DIR}/postgres`. */
 export async function startEmbeddedPostgres(config: Config, log: Logger): Promise<EmbeddedServer> {

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { EmbeddedInUseError, isAlive, liveOwner, removeOwner, writeOwner } from './owner.js';
+import { requireReachableBy } from './reachable.js';
 
 const run = promisify(execFile);
 
@@ -61,15 +63,6 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | undefined>
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
@@ -82,9 +75,12 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 /**
  * A postgres left running by a killed service still holds the port and the data
  * directory. Its PID is the first line of postmaster.pid: stop it (fast shutdown,
- * then SIGKILL if it does not go).
+ * then SIGKILL if it does not go) — but only when the process that started it is gone
+ * (`<dataDir>.owner`); a live owner's server is never touched.
  */
 async function stopStale(dataDir: string, log: Logger): Promise<void> {
+  const owner = await liveOwner(dataDir);
+  if (owner !== undefined) throw new EmbeddedInUseError('PostgreSQL', dataDir, owner);
   const pidFile = path.join(dataDir, 'postmaster.pid');
   let text: string;
   try {
@@ -119,10 +115,12 @@ export class EmbeddedPostgres {
     const { dataDir, port, log } = this.options;
     const bin = await binaries();
     const owner = await postgresUser();
+    if (owner) await requireReachableBy(owner, [path.dirname(bin.postgres), path.dirname(dataDir)]);
     await stopStale(dataDir, log);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await this.initdb(bin, owner);
     await this.spawnServer(bin, owner);
     await this.ensureDatabase();
+    await writeOwner(dataDir, this.url);
     log.info({ port, dataDir }, 'embedded postgres started');
   }
 
@@ -198,6 +196,7 @@ export class EmbeddedPostgres {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGINT');
     await exited;
+    await removeOwner(this.options.dataDir);
     this.options.log.info('embedded postgres stopped');
   }
 }

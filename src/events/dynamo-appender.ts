@@ -28,7 +28,8 @@ export function createDynamoClient(settings: DynamoSettings): DynamoDBClient {
     ...(local && !haveCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     // Fail fast: the outbox keeps every event, the relay retries later.
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+    // Without throwOnRequestTimeout the SDK only warns and a silent server holds the call forever.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
   });
 }
 

@@ -56,7 +56,7 @@ export class EventQueries {
   subscribeOptions(input: SubscribeInput): { start: FeedStart; streamIdPrefix: string; eventTypes: EventType[] } {
     const start = input.start ?? { kind: 'after', position: 0 };
     if (start.kind === 'after') v.intInRange('after_position', start.position, 0, MAX);
-    if (input.streamIdPrefix.length > 300) throw invalid('stream_id_prefix', 'must be at most 300 characters');
+    v.text('stream_id_prefix', input.streamIdPrefix, 0, 300);
     const types = new Set<EventType>();
     for (const t of input.eventTypes) {
       if (!isEventType(t)) throw invalid('event_types', `unknown event type ${JSON.stringify(t.slice(0, 100))}; known: ${EVENT_TYPES.join(', ')}`);

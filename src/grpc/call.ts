@@ -12,7 +12,9 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
 import type { CallContext } from '../persistence/unit-of-work.js';
 import { principalOf } from './auth/principal.js';
+import type { DependencyFault } from './dependency-errors.js';
 import { toServiceError } from './errors.js';
+import { wellFormed } from './malformed-requests.js';
 
 /** What a handler gets for one call: its own EntityManager and the caller's context. */
 export interface CallScope {
@@ -31,6 +33,8 @@ export interface EdgeDeps {
    * clients reconnect (to another instance, or to this one once it is back).
    */
   readonly closing?: AbortSignal;
+  /** Told about every dependency fault a call met (readiness probes at once). */
+  readonly onDependencyFault?: (fault: DependencyFault) => void;
 }
 
 const CORRELATION_HEADER = 'x-correlation-id';
@@ -97,13 +101,14 @@ export function unary<Req, Res>(
     const started = process.hrtime.bigint();
     const s = scope(deps, call as ServerUnaryCall<unknown, unknown>);
     call.sendMetadata(headers(s));
-    handler(call.request, s).then(
+    // A malformed request throws before the handler runs; it takes the ordinary error path.
+    new Promise<Res>((resolve) => resolve(handler(wellFormed(call.request as Req), s))).then(
       (res) => {
         logCall(deps.log, method, status.OK, started, s);
         callback(null, res);
       },
       (err: unknown) => {
-        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }));
+        const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }), deps.onDependencyFault);
         logCall(deps.log, method, e.code, started, s, e.details);
         callback(e);
       },
@@ -138,7 +143,7 @@ export function serverStream<Req, Res>(
       fail({ code: status.UNAVAILABLE, details: 'the server is shutting down; reconnect (SubscribeEvents: resume after the last position you received)' });
     void (async () => {
       try {
-        for await (const message of handler(call.request, s)) {
+        for await (const message of handler(wellFormed(call.request), s)) {
           if (s.signal.aborted) break;
           if (!call.write(message)) {
             await new Promise<void>((resolve) => {
@@ -162,7 +167,7 @@ export function serverStream<Req, Res>(
       } catch (err) {
         if (s.signal.aborted && !clientGone) return shuttingDown();
         if (clientGone) return logCall(deps.log, method, status.CANCELLED, started, s);
-        fail(toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId })));
+        fail(toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }), deps.onDependencyFault));
       } finally {
         s.release();
       }

@@ -3,6 +3,7 @@ import { ErrorInfo, BadRequest } from '../gen/google/rpc/error_details.js';
 import { Status } from '../gen/google/rpc/status.js';
 import { DomainError, type ErrorCode } from '../inventory/errors.js';
 import type { Logger } from '../log.js';
+import { classifyDependencyError, type Dependency, type DependencyFault } from './dependency-errors.js';
 
 /** The one table from domain error codes to gRPC status codes. */
 export const STATUS_OF: Record<ErrorCode, status> = {
@@ -19,6 +20,12 @@ export const STATUS_OF: Record<ErrorCode, status> = {
 };
 
 export const ERROR_DOMAIN = 'inventory.v1';
+const DEPENDENCY_NAME: Record<Dependency, string> = {
+  postgresql: 'the database',
+  dynamodb: 'the event store',
+  network: 'a dependency',
+};
+
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 
 /**
@@ -28,27 +35,36 @@ const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
  * grpcurl prints and the client package decodes. Anything else is logged with its stack
  * and reaches the caller as INTERNAL without internals.
  */
-export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> & { code: status; details: string } {
+export function toServiceError(
+  err: unknown,
+  log: Logger,
+  onFault?: (fault: DependencyFault) => void,
+): Partial<ServiceError> & { code: status; details: string } {
   if (err instanceof DomainError) {
     const rpcStatus = toRpcStatus(err);
     const metadata = new Metadata();
     metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(rpcStatus).finish()));
     return { code: rpcStatus.code, details: err.message, metadata };
   }
-  if (isUnavailable(err)) {
-    log.warn({ err: describe(err) }, 'dependency unavailable');
-    return { code: status.UNAVAILABLE, details: 'the database is unavailable; retry later' };
-  }
-  const sqlState = (err as { code?: unknown }).code;
-  if (sqlState === '57014') {
-    // DATABASE_STATEMENT_TIMEOUT_MS cut the statement short; nothing was committed.
-    log.warn({ err: describe(err) }, 'statement timeout');
-    return { code: status.DEADLINE_EXCEEDED, details: 'the database statement timed out; nothing was changed' };
-  }
-  if (sqlState === '40001' || sqlState === '40P01') {
-    // Serialization failure or deadlock: the transaction rolled back and may be retried.
-    log.warn({ err: describe(err) }, 'transaction conflict');
-    return { code: status.ABORTED, details: 'the transaction conflicted with a concurrent one and was rolled back; retry' };
+  const fault = classifyDependencyError(err);
+  if (fault !== undefined) {
+    onFault?.(fault);
+    const cause = { err: describe(err), dependency: fault.dependency, reason: fault.reason };
+    switch (fault.kind) {
+      case 'unavailable':
+        log.warn(cause, 'dependency unavailable');
+        return { code: status.UNAVAILABLE, details: `${DEPENDENCY_NAME[fault.dependency]} is unavailable; retry later` };
+      case 'statement-timeout':
+        log.warn(cause, 'statement timeout');
+        return { code: status.DEADLINE_EXCEEDED, details: 'the database statement timed out; nothing was changed' };
+      case 'conflict':
+        log.warn(cause, 'transaction conflict');
+        return { code: status.ABORTED, details: 'the transaction conflicted with a concurrent one and was rolled back; retry' };
+      default: {
+        const never: never = fault;
+        return never;
+      }
+    }
   }
   log.error({ err: describe(err) }, 'unexpected failure');
   return { code: status.INTERNAL, details: 'internal error; see the service log' };
@@ -77,15 +93,4 @@ export function toRpcStatus(err: DomainError): Status {
 function describe(err: unknown): Record<string, unknown> {
   if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
   return { value: String(err) };
-}
-
-/** Connection-level database failures: the caller may retry. */
-function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
-  const code = typeof e.code === 'string' ? e.code : '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300'].includes(code) ||
-    e.name === 'ConnectionException' ||
-    (typeof e.message === 'string' && /Knex: Timeout acquiring a connection|Connection terminated/.test(e.message))
-  );
 }

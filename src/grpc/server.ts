@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type ServerInterceptor, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import type { HealthImplementation } from 'grpc-health-check';
 import { EventServiceService } from '../gen/inventory/v1/event_service.js';
 import { InventoryServiceService } from '../gen/inventory/v1/inventory_service.js';
 import type { IntegrityReports } from '../events/audit/report.js';
@@ -7,6 +7,8 @@ import type { EventQueries } from '../events/queries.js';
 import type { EdgeDeps } from './call.js';
 import { eventServiceHandlers } from './event-service.js';
 import { inventoryServiceHandlers, type InventoryUseCases } from './inventory-service.js';
+import { ClosableHealth } from './health.js';
+import { tolerantDeserializers } from './malformed-requests.js';
 import { metricsInterceptor, type GrpcServerMetrics } from './metrics-interceptor.js';
 import { tracingInterceptor } from './tracing-interceptor.js';
 import type { Tracer } from '@opentelemetry/api';
@@ -75,17 +77,17 @@ export async function startGrpcServer(
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
     interceptors,
   });
-  server.addService(InventoryServiceService, inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
+  server.addService(tolerantDeserializers(InventoryServiceService), inventoryServiceHandlers(deps, useCases) as UntypedServiceImplementation);
 
-  server.addService(EventServiceService, eventServiceHandlers(deps, events.queries, events.integrity) as UntypedServiceImplementation);
+  server.addService(tolerantDeserializers(EventServiceService), eventServiceHandlers(deps, events.queries, events.integrity) as UntypedServiceImplementation);
 
-  const health = new HealthImplementation({
+  const health = new ClosableHealth({
     '': 'NOT_SERVING',
     [SERVICE_NAMES.inventory]: 'NOT_SERVING',
     [SERVICE_NAMES.events]: 'NOT_SERVING',
     [RELAY_HEALTH_NAME]: 'SERVING',
     [INTEGRITY_HEALTH_NAME]: 'SERVING',
-  });
+  }, deps.closing);
   health.addToServer(server);
   if (security?.reflection ?? true) addReflection(server, new ReflectionIndex(Object.values(SERVICE_NAMES)));
 

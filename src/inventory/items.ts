@@ -3,7 +3,7 @@ import { streamIds } from '../events/types.js';
 import { Item } from '../persistence/entities/item.entity.js';
 import type { CallContext, UnitOfWork } from '../persistence/unit-of-work.js';
 import { alreadyExists, invalid, notFound } from './errors.js';
-import { decodePageToken, splitPage } from './paging.js';
+import type { PageTokens } from './paging.js';
 import * as v from './validation.js';
 
 export interface CreateItemInput {
@@ -13,12 +13,15 @@ export interface CreateItemInput {
 }
 
 export class ItemService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly tokens: PageTokens,
+  ) {}
 
   async create(em: EntityManager, ctx: CallContext, input: CreateItemInput): Promise<Item> {
     const sku = v.sku('sku', input.sku);
     const name = v.text('name', input.name, 1, 200);
-    const description = v.text('description', input.description, 0, 2000);
+    const description = v.text('description', input.description, 0, 2000, 'multiline');
     try {
       return await this.uow.run(em, ctx, async (tx) => {
         if ((await tx.em.findOne(Item, { sku })) !== null) throw alreadyExists('item', sku);
@@ -50,12 +53,10 @@ export class ItemService {
     if (skuPrefix !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(skuPrefix)) {
       throw invalid('sku_prefix', "must be up to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'");
     }
-    const cursor = decodePageToken(
-      pageToken,
-      (t): t is { after: string; prefix: string } => typeof t.after === 'string' && t.prefix === skuPrefix,
-    );
+    const query = { skuPrefix };
+    const cursor = this.tokens.decode('ListItems', query, pageToken, (t): t is { after: string } => typeof t.after === 'string' && v.SKU.test(t.after));
     const rows = await em.getRepository(Item).page(skuPrefix, cursor?.after, size + 1);
-    const { rows: items, nextPageToken } = splitPage(rows, size, (i) => ({ after: i.sku, prefix: skuPrefix }));
+    const { rows: items, nextPageToken } = this.tokens.page('ListItems', query, rows, size, (i) => ({ after: i.sku }));
     return { items, nextPageToken };
   }
 }

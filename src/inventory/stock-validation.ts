@@ -39,9 +39,23 @@ export function ttlMs(value: { seconds: bigint | number; nanos: number } | undef
 
 export const MAX_TTL_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * The times a request may carry: google.protobuf.Timestamp's own range (years 1 to 9999),
+ * well inside what PostgreSQL's timestamptz stores (4713 BC to 294276 AD), so no valid
+ * Timestamp ever reaches the database as "timestamp out of range".
+ */
+export const MIN_TIME_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_TIME_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+export function time(field: string, value: Date): Date {
+  const ms = value.getTime();
+  if (Number.isNaN(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+    throw invalid(field, 'must be a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z');
+  }
+  return value;
+}
+
 /** An optional timestamp filter; undefined when unset. */
 export function optionalTime(field: string, value: Date | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  if (Number.isNaN(value.getTime())) throw invalid(field, 'is not a valid timestamp');
-  return value;
+  return value === undefined ? undefined : time(field, value);
 }

@@ -4,8 +4,8 @@ import type { LevelKey, LowStockCursor, LowStockFilter, StockLevelRepository } f
 import { findMovements, type MovementCursor, type MovementFilter, type MovementRecord } from '../persistence/repositories/stock-movement.repository.js';
 import type { CallContext, Tx, UnitOfWork } from '../persistence/unit-of-work.js';
 import { DomainError, invalid, notFoundField } from './errors.js';
-import { fingerprint, once } from './idempotency.js';
-import { decodePageToken, splitPage } from './paging.js';
+import { once } from './idempotency.js';
+import type { PageTokens } from './paging.js';
 import { available, emptyLevel, levelKey, MAX_ON_HAND, type StockLevelState } from './stock-level.js';
 import { StockChanges } from './stock-changes.js';
 import * as sv from './stock-validation.js';
@@ -87,7 +87,10 @@ const transferCodec = {
  * and events in the same transaction; with an idempotency key, at most once.
  */
 export class StockService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly tokens: PageTokens,
+  ) {}
 
   receive(em: EntityManager, ctx: CallContext, input: ReceiveStockInput): Promise<StockLevelState> {
     const sku = v.sku('sku', input.sku);
@@ -118,7 +121,7 @@ export class StockService {
         ? { kind: 'delta' as const, value: v.intInRange('delta', input.change.value, -sv.MAX_QUANTITY, sv.MAX_QUANTITY) }
         : { kind: 'newOnHand' as const, value: v.intInRange('new_on_hand', input.change.value, 0, MAX_ON_HAND) };
     if (change.kind === 'delta' && change.value === 0) throw invalid('delta', 'must not be 0');
-    const reason = v.text('reason', input.reason, 1, 200);
+    const reason = v.text('reason', input.reason, 1, 200, 'multiline');
     const reference = v.text('reference', input.reference, 0, 200);
     const expected =
       input.expectedVersion === undefined ? undefined : v.intInRange('expected_version', input.expectedVersion, 0, Number.MAX_SAFE_INTEGER);
@@ -227,14 +230,16 @@ export class StockService {
       throw invalid('end_time', 'must be after start_time');
     }
     const size = v.pageSize(q.pageSize);
-    const f = fingerprint(filter).slice(0, 16);
-    const token = decodePageToken(
+    const token = this.tokens.decode(
+      'ListStockMovements',
+      filter,
       q.pageToken,
-      (t): t is { t: string; id: number; f: string } => typeof t.t === 'string' && typeof t.id === 'number' && t.f === f && !Number.isNaN(Date.parse(t.t)),
+      (t): t is { t: string; id: number } =>
+        typeof t.t === 'string' && isStorableTime(t.t) && Number.isSafeInteger(t.id) && (t.id as number) > 0,
     );
     const after: MovementCursor | undefined = token === undefined ? undefined : { createTime: new Date(token.t), id: token.id };
     const rows = await findMovements(em, filter, after, size + 1);
-    const page = splitPage(rows, size, (m) => ({ t: m.createTime.toISOString(), id: m.id, f }));
+    const page = this.tokens.page('ListStockMovements', filter, rows, size, (m) => ({ t: m.createTime.toISOString(), id: m.id }));
     return { movements: page.rows, nextPageToken: page.nextPageToken };
   }
 
@@ -249,17 +254,18 @@ export class StockService {
       warehouseCode: q.warehouseCode === '' ? undefined : v.warehouseCode('warehouse_code', q.warehouseCode),
     };
     const size = v.pageSize(q.pageSize);
-    const f = fingerprint(filter).slice(0, 16);
-    const token = decodePageToken(
+    const token = this.tokens.decode(
+      'ListLowStock',
+      filter,
       q.pageToken,
-      (t): t is { a: number; s: string; w: string; f: string } =>
-        Number.isSafeInteger(t.a) && typeof t.s === 'string' && typeof t.w === 'string' && t.f === f,
+      (t): t is { a: number; s: string; w: string } =>
+        Number.isSafeInteger(t.a) && typeof t.s === 'string' && v.SKU.test(t.s) && typeof t.w === 'string' && v.WAREHOUSE_CODE.test(t.w),
     );
     const repo = em.getRepository(StockLevel);
     if (filter.warehouseCode !== undefined) await requireExisting(repo, undefined, [filter.warehouseCode], ['warehouse_code']);
     const after: LowStockCursor | undefined = token === undefined ? undefined : { available: token.a, sku: token.s, warehouseCode: token.w };
     const rows = await repo.findLow(filter, after, size + 1);
-    const page = splitPage(rows, size, (l) => ({ a: available(l), s: l.sku, w: l.warehouseCode, f }));
+    const page = this.tokens.page('ListLowStock', filter, rows, size, (l) => ({ a: available(l), s: l.sku, w: l.warehouseCode }));
     return { levels: page.rows, nextPageToken: page.nextPageToken };
   }
 
@@ -286,6 +292,12 @@ async function requireExisting(repo: StockLevelRepository, sku: string | undefin
   codes.forEach((code, i) => {
     if (!found.codes.has(code)) throw notFoundField(fields[i] ?? 'warehouse_code', 'warehouse', code);
   });
+}
+
+/** A cursor time: an ISO string of a time the database can hold. */
+function isStorableTime(iso: string): boolean {
+  const ms = Date.parse(iso);
+  return ms >= sv.MIN_TIME_MS && ms <= sv.MAX_TIME_MS;
 }
 
 /** Optional fields without `undefined` values (exactOptionalPropertyTypes-friendly). */

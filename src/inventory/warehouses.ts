@@ -3,8 +3,10 @@ import { streamIds } from '../events/types.js';
 import { Warehouse } from '../persistence/entities/warehouse.entity.js';
 import type { CallContext, UnitOfWork } from '../persistence/unit-of-work.js';
 import { alreadyExists, DomainError, invalid, notFound } from './errors.js';
-import { decodePageToken, splitPage } from './paging.js';
+import type { PageTokens } from './paging.js';
 import * as v from './validation.js';
+
+const isMatch = (value: unknown, pattern: RegExp): boolean => typeof value === 'string' && pattern.test(value);
 
 export interface CreateWarehouseInput {
   code: string;
@@ -31,7 +33,10 @@ export const MAX_PRIORITY = 1_000_000;
 export const DEFAULT_PRIORITY = 1000;
 
 export class WarehouseService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly tokens: PageTokens,
+  ) {}
 
   async create(em: EntityManager, ctx: CallContext, input: CreateWarehouseInput): Promise<Warehouse> {
     const code = v.warehouseCode('code', input.code);
@@ -67,9 +72,9 @@ export class WarehouseService {
 
   async list(em: EntityManager, pageSize: number, pageToken: string): Promise<{ warehouses: Warehouse[]; nextPageToken: string }> {
     const size = v.pageSize(pageSize);
-    const cursor = decodePageToken(pageToken, (t): t is { after: string } => typeof t.after === 'string');
+    const cursor = this.tokens.decode('ListWarehouses', null, pageToken, (t): t is { after: string } => isMatch(t.after, v.WAREHOUSE_CODE));
     const rows = await em.getRepository(Warehouse).page(cursor?.after, size + 1);
-    const { rows: warehouses, nextPageToken } = splitPage(rows, size, (w) => ({ after: w.code }));
+    const { rows: warehouses, nextPageToken } = this.tokens.page('ListWarehouses', null, rows, size, (w) => ({ after: w.code }));
     return { warehouses, nextPageToken };
   }
 
@@ -81,7 +86,7 @@ export class WarehouseService {
     if (input.priority !== undefined) changes.priority = v.intInRange('priority', input.priority, 0, MAX_PRIORITY);
     if (input.active !== undefined) changes.active = input.active;
     if (Object.keys(changes).length === 0) {
-      throw invalid('name', 'nothing to update: set at least one of name, region, priority, active');
+      throw new DomainError('INVALID_ARGUMENT', 'nothing to update: none of name, region, priority, active is set', {});
     }
     const expected = input.expectedVersion === undefined ? undefined : v.intInRange('expected_version', input.expectedVersion, 1, Number.MAX_SAFE_INTEGER);
     return this.uow.run(em, ctx, async (tx) => {

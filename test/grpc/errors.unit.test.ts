@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import pg from 'pg';
 import { STATUS_OF, toServiceError } from '../../src/grpc/errors.js';
 import { DomainError, invalid } from '../../src/inventory/errors.js';
 import { quietLog } from '../support/stack.js';
@@ -16,8 +17,8 @@ describe('error mapping (unit)', () => {
   });
 
   it('maps database failures by kind and hides everything else as INTERNAL', () => {
-    const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code });
-    expect(toServiceError(pgError('ECONNREFUSED'), quietLog).code).to.equal(status.UNAVAILABLE);
+    const pgError = (code: string) => Object.assign(new pg.DatabaseError(`pg ${code}`, 0, 'error'), { code, severity: 'ERROR' });
+    expect(toServiceError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), quietLog).code).to.equal(status.UNAVAILABLE);
     expect(toServiceError(pgError('57P01'), quietLog).code).to.equal(status.UNAVAILABLE);
     expect(toServiceError(pgError('57014'), quietLog).code).to.equal(status.DEADLINE_EXCEEDED);
     expect(toServiceError(pgError('40P01'), quietLog).code).to.equal(status.ABORTED);

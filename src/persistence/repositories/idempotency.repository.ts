@@ -41,3 +41,19 @@ export async function claimIdempotencyKey(
 export async function completeIdempotencyKey(em: EntityManager, owner: string, key: string, response: unknown): Promise<void> {
   await query(em, `update idempotency_record set response = ?::jsonb where owner = ? and key = ?`, [JSON.stringify(response), owner, key]);
 }
+
+/**
+ * Deletes up to `limit` records created before `before`, oldest first (by the created_at
+ * index). Rows another purger holds are skipped, so instances purging at once do not wait
+ * on each other. Returns how many were deleted.
+ */
+export async function purgeIdempotencyRecords(em: EntityManager, before: Date, limit: number): Promise<number> {
+  const rows = await query<{ key: string }>(
+    em,
+    `delete from idempotency_record where key in (
+       select key from idempotency_record where created_at < ? order by created_at limit ? for update skip locked
+     ) returning key`,
+    [before, limit],
+  );
+  return rows.length;
+}
