@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { commandLine, freePort, isAlive, waitForExit } from './processes.js';
+import { removeOwner, writeOwner } from './owner.js';
 
 const JAR = 'DynamoDBLocal.jar';
 const PID_FILE = 'dynamodb-local.pid';
@@ -87,6 +88,8 @@ export class EmbeddedDynamoLocal {
         if (this.options.port !== 0 || attempt >= 3) throw err;
       }
     }
+    // Operator commands (verify, rebuild) find and attach to it through the owner record.
+    if (dataDir !== undefined) await writeOwner(dataDir, this.endpoint);
     log.info({ endpoint: this.endpoint, dataDir: dataDir ?? '(memory)', server: 'DynamoDB Local' }, 'embedded dynamodb started');
   }
 
@@ -182,7 +185,10 @@ export class EmbeddedDynamoLocal {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-    if (this.options.dataDir !== undefined) await fs.rm(path.join(this.options.dataDir, PID_FILE), { force: true });
+    if (this.options.dataDir !== undefined) {
+      await fs.rm(path.join(this.options.dataDir, PID_FILE), { force: true });
+      await removeOwner(this.options.dataDir);
+    }
     this.options.log.info('embedded dynamodb stopped');
   }
 }

@@ -20,7 +20,8 @@ export interface EmbeddedServer {
  * fight the service for the port and the data directory).
  */
 export const runningEmbeddedPostgres = (config: Config): Promise<Owner | undefined> => liveOwner(path.join(config.dataDir, 'postgres'));
-export const runningEmbeddedDynamo = (config: Config): Promise<Owner | undefined> => liveOwner(path.join(config.dataDir, 'dynamodb'));
+export const runningEmbeddedDynamo = async (config: Config): Promise<Owner | undefined> =>
+  (await liveOwner(path.join(config.dataDir, 'dynamodb-local'))) ?? (await liveOwner(path.join(config.dataDir, 'dynamodb')));
 
 /** Starts the embedded PostgreSQL under `${DATA_DIR}/postgres`. */
 export async function startEmbeddedPostgres(config: Config, log: Logger): Promise<EmbeddedServer> {
