@@ -5,6 +5,7 @@ import { PeriodicJob } from '../periodic.js';
 import type { DynamoAppender } from './dynamo-appender.js';
 import type { Snapshotter } from './snapshotter.js';
 import type { EventEnvelope } from './types.js';
+import { outboxWaiting, type OutboxWaiting } from './feed-lag.js';
 
 export function toEnvelope(row: OutboxEvent): EventEnvelope {
   return {
@@ -33,12 +34,8 @@ export interface AppendTracing {
 /** How long a failing snapshot is retried before the relay gives it up. */
 const SNAPSHOT_RETRY_MS = 5 * 60_000;
 
-export interface Backlog {
-  /** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
-  readonly count: number;
-  /** Age in milliseconds of the oldest of them; 0 when there are none. */
-  readonly oldestAgeMs: number;
-}
+/** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
+export type Backlog = OutboxWaiting;
 
 /**
  * Moves committed events from the outbox to DynamoDB.
@@ -198,17 +195,8 @@ export class OutboxRelay {
     }
   }
 
-  async backlog(): Promise<Backlog> {
-    const rows = (await this.orm.em
-      .fork()
-      .getConnection()
-      .execute(
-        `select count(*)::int as count,
-                coalesce(extract(epoch from (now() - min(occurred_at))) * 1000, 0)::float8 as age
-           from event_outbox where appended_at is null`,
-      )) as Array<{ count: number; age: number }>;
-    const row = rows[0];
-    return { count: row?.count ?? 0, oldestAgeMs: Math.max(0, Math.round(row?.age ?? 0)) };
+  backlog(): Promise<Backlog> {
+    return outboxWaiting(this.orm, 'append');
   }
 
   private async logBacklog(): Promise<void> {

@@ -8,6 +8,7 @@ import { checkEventTable } from '../../src/events/table-check.js';
 import { testDynamoClient } from '../support/dynamo.js';
 import { awsError, startDynamoAnswers, type DynamoAnswers } from '../support/dynamo-answers.js';
 import { dynamoEndpoint, freshTableName } from '../support/stack.js';
+import { testDynamoKind } from '../support/dynamo-backend.js';
 
 const run = promisify(execFile);
 
@@ -26,12 +27,14 @@ describe('provision (int, embedded DynamoDB API)', () => {
   };
   const describe_ = async (table: string) => (await client.send(new DescribeTableCommand({ TableName: table }))).Table!;
 
-  it('creates a missing table on-demand, which the production check then accepts; TTL and PITR are not supported by dynalite', async () => {
+  it('creates a missing table on-demand, which the production check then accepts; TTL where the endpoint has it (DynamoDB Local), PITR on neither emulator', async () => {
     const table = freshTableName();
     const { outcome, lines } = await provision(client, table);
-    expect(outcome).to.deep.equal({ table: 'done', billing: 'unchanged', ttl: 'unsupported', pitr: 'unsupported' });
+    const ttl = (await testDynamoKind()) === 'dynalite' ? 'unsupported' : 'done';
+    expect(outcome).to.deep.equal({ table: 'done', billing: 'unchanged', ttl, pitr: 'unsupported' });
     expect(lines[0]).to.equal(`table: created ${table} with on-demand capacity (PAY_PER_REQUEST)`);
-    expect(lines[2]).to.match(/^ttl: not supported by this endpoint \(UnknownOperationException/);
+    if (ttl === 'unsupported') expect(lines[2]).to.match(/^ttl: not supported by this endpoint \(UnknownOperationException/);
+    else expect(lines[2]).to.match(/^ttl: .*expiresAt/);
     expect(lines[3]).to.match(/^pitr: not supported by this endpoint \(UnknownOperationException/);
     expect((await describe_(table)).BillingModeSummary?.BillingMode).to.equal('PAY_PER_REQUEST');
     await checkEventTable(client, table);
@@ -124,7 +127,8 @@ describe('provision (int, embedded DynamoDB API)', () => {
       expect(failed?.stdout).to.contain('ttl: FAILED: AccessDeniedException').and.contain('provision: FAILED (ttl)');
       answers.clear();
       const ok = await run(process.execPath, ['dist/src/admin/cli.js', 'provision'], { env });
-      expect(ok.stdout).to.contain('provision: done; not supported by this endpoint, skipped: ttl, pitr');
+      const skipped = (await testDynamoKind()) === 'dynalite' ? 'ttl, pitr' : 'pitr';
+      expect(ok.stdout).to.contain(`provision: done; not supported by this endpoint, skipped: ${skipped}`);
     });
   });
 });

@@ -18,8 +18,8 @@ describe('idempotency_record retention (e2e)', function () {
   it('purges records older than the retention in bounded batches; recent ones stay and still deduplicate', async () => {
     await sql(
       t.databaseUrl,
-      `insert into idempotency_record (key, operation, request_hash, created_at)
-       select 'old-' || i, 'ReceiveStock', 'x', now() - interval '25 hours' from generate_series(1, 2500) as i`,
+      `insert into idempotency_record (owner, key, operation, request_hash, created_at)
+       select 'anonymous', 'old-' || i, 'ReceiveStock', 'x', now() - interval '25 hours' from generate_series(1, 2500) as i`,
     );
     await receive('recent-1');
     await receive('recent-2');

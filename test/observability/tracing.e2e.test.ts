@@ -40,6 +40,9 @@ describe('tracing: spans over OTLP/HTTP to an in-process receiver (e2e)', functi
     try {
       await seed(t.client, { A: 1 }, ['T1']);
       await t.client.receiveStock({ sku: 'T1', warehouseCode: 'A', quantity: 5n });
+      // The relay appends up to 25 pending events per request, from any calls: let the seeding's
+      // go first, so the traced call's events make a batch (and DynamoDB requests) of their own.
+      await eventually(async () => expect((await t.app.relay.backlog()).count).to.equal(0), 20_000);
       const traceId = hex(16);
       const callerSpan = hex(8);
       await t.client.allocateStock({ allocationId: 'traced-1', lines: [{ sku: 'T1', quantity: 2n }] }, traced(traceId, callerSpan));
@@ -96,6 +99,8 @@ describe('tracing: spans over OTLP/HTTP to an in-process receiver (e2e)', functi
     let t = await startTestApp(env, { databaseUrl, table });
     try {
       await t.client.createWarehouse({ code: 'W1', name: 'One', region: 'eu', priority: 1 });
+      // Only the traced event below may wait for the next process: this one is appended first.
+      await eventually(async () => expect((await t.app.relay.backlog()).count).to.equal(0), 20_000);
       await dynamo.stop();
       const traceId = hex(16);
       await t.client.updateWarehouse({ code: 'W1', priority: 7 }, traced(traceId, hex(8)));
