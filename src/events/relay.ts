@@ -34,8 +34,12 @@ export interface AppendTracing {
 /** How long a failing snapshot is retried before the relay gives it up. */
 const SNAPSHOT_RETRY_MS = 5 * 60_000;
 
-/** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
-export type Backlog = OutboxWaiting;
+export interface Backlog extends OutboxWaiting {
+  /** Events committed in PostgreSQL but not yet confirmed in DynamoDB. */
+  readonly count: number;
+  /** Age in milliseconds of the oldest of them (the log line's `outboxBacklog.oldestAgeMs`). */
+  readonly oldestAgeMs: number;
+}
 
 /**
  * Moves committed events from the outbox to DynamoDB.
