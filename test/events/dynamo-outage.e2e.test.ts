@@ -46,6 +46,8 @@ describe('DynamoDB outage during writes (e2e)', function () {
   it('writes succeed while DynamoDB is down, and each event arrives exactly once when it is back', async () => {
     await t.client.createWarehouse({ code: 'WH-1', name: 'One', region: 'eu', priority: 1 });
     await eventually(async () => expect(await readStream('warehouse#WH-1')).to.have.length(1));
+    // In DynamoDB is not yet marked appended in the outbox: wait for the mark too.
+    await eventually(async () => expect((await t.app.relay.backlog()).count).to.equal(0));
 
     await dynamo.stop();
     const writes = [];
