@@ -122,9 +122,10 @@ async function main(): Promise<void> {
     const waitForService = async () => {
       for (let attempt = 0; ; attempt++) {
         try {
-          await unary(clients[0]!, 'listWarehouses', { pageSize: 1 });
+          await unary(clients[0]!, 'getWarehouse', { code: 'NONE' });
           return;
         } catch (err) {
+          if ((err as { code?: number }).code === 5) return; // NOT_FOUND: it answers
           if (attempt > 300) throw err;
           await new Promise((r) => setTimeout(r, 200));
         }
