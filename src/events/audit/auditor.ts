@@ -6,7 +6,7 @@ import type { StockReplay } from '../projections/stock.js';
 import { STORE_ORDER, stores } from '../replay/stores/index.js';
 import type { StreamKind } from '../streams.js';
 import { auditStore, type Checkpoint } from './audit-store.js';
-import { byKind, checkLedger, checkOutboxRows, checkStreams, type AuditContext, type LedgerMark, type OutboxRow } from './checks.js';
+import { byKind, checkLedger, checkOutboxRows, checkStreams, newestVersions, type AuditContext, type LedgerMark, type OutboxRow } from './checks.js';
 import { diffLine, INTEGRITY_KINDS, type Finding, type IntegrityKind } from './findings.js';
 import type { AdvisoryLease } from './lease.js';
 
@@ -134,9 +134,10 @@ export class IntegrityAuditor {
   private async pass(): Promise<void> {
     let recorded: Finding[] = [];
     try {
-      this.stats.openFindings = await auditStore.openCount(this.ctx.sql);
       this.stats.leader = await this.lease.acquire();
       if (this.stats.leader) recorded = await this.audit();
+      // Every instance, leader or not, reports the fleet's open findings (health, metrics).
+      this.stats.openFindings = await auditStore.openCount(this.ctx.sql);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'integrity audit pass failed; retrying');
     }
@@ -156,9 +157,7 @@ export class IntegrityAuditor {
     const candidates: Finding[] = [];
     const passed: string[] = [];
     candidates.push(...(await checkOutboxRows(this.ctx, rows)));
-    const rangeMax = new Map<string, number>();
-    for (const r of rows) rangeMax.set(r.streamId, Math.max(r.version, rangeMax.get(r.streamId) ?? 0));
-    const checked = await this.checkAll(streamIds, rangeMax, false);
+    const checked = await this.checkAll(streamIds, newestVersions(rows), false);
     candidates.push(...checked.findings);
     passed.push(...checked.passed);
 
@@ -195,7 +194,6 @@ export class IntegrityAuditor {
       lagEvents: lag.events,
       sweepsCompleted: sweep.completed,
       streamsAudited: this.stats.streamsAudited + streamIds.size,
-      openFindings: await auditStore.openCount(this.ctx.sql),
     });
     return recorded;
   }
@@ -295,13 +293,9 @@ export class IntegrityAuditor {
   private async confirm(candidates: readonly Finding[], rows: readonly OutboxRow[]): Promise<Finding[]> {
     await sleep(this.options.confirmDelayMs);
     const streams = new Set(candidates.map((f) => f.streamId));
-    const rangeMax = new Map<string, number>();
-    const positions: number[] = [];
-    for (const r of rows) {
-      if (!streams.has(r.streamId)) continue;
-      rangeMax.set(r.streamId, Math.max(r.version, rangeMax.get(r.streamId) ?? 0));
-      positions.push(r.position);
-    }
+    const theirs = rows.filter((r) => streams.has(r.streamId));
+    const rangeMax = newestVersions(theirs);
+    const positions = theirs.map((r) => r.position);
     const again: Finding[] = [];
     if (positions.length > 0) {
       const low = Math.min(...positions);

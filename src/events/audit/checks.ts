@@ -156,6 +156,13 @@ export async function checkLedger(ctx: AuditContext, levels: readonly StockRepla
   return findings;
 }
 
+/** The newest version of each stream among these outbox rows (checkStreams' `rangeMax`). */
+export function newestVersions(rows: readonly OutboxRow[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) out.set(r.streamId, Math.max(r.version, out.get(r.streamId) ?? 0));
+  return out;
+}
+
 /** Stream ids grouped by kind (ids of no known kind are left out: `verify` reports those). */
 export function byKind(ids: Iterable<string>): Map<StreamKind, string[]> {
   const out = new Map<StreamKind, string[]>();
