@@ -110,7 +110,7 @@ export class OutboxRelay {
   private kick(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    // Let the other calls finishing in this tick join the batch.
+    // Let the other calls finishing in this tick join the batch (busy lanes gather the queue by themselves).
     setImmediate(() => {
       this.scheduled = false;
       this.fill();
