@@ -69,6 +69,12 @@ class Allowance {
 
 const BATCH = 100;
 const SWEEP_EVENTS_PER_STREAM = 50;
+/**
+ * A stream the auditor has not seen with at most this many events is read by key from its
+ * first event (a share of a BatchGetItem) instead of a snapshot read and a Query: fewer
+ * requests, though on DynamoDB one read unit per event instead of one per 4 KB queried.
+ */
+const READ_BY_KEY_UP_TO = 25;
 
 /**
  * The online integrity auditor. One instance of the fleet at a time (an advisory lock)
@@ -171,8 +177,10 @@ export class IntegrityAuditor {
     const candidates: Finding[] = [];
     const passed: string[] = [];
     const oldest = oldestVersions(rows);
-    // Streams of the range that start in it (version 1) are continued from nothing.
-    const continueFrom: ContinueFrom = (id) => this.audited.get(id) ?? (oldest.get(id) === 1 ? null : undefined);
+    // Streams it has not audited yet are read from version 1 by key when they start in the
+    // range or are short; the others are replayed from their newest snapshot.
+    const continueFrom: ContinueFrom = (id, liveVersion) =>
+      this.audited.get(id) ?? (oldest.get(id) === 1 || liveVersion <= READ_BY_KEY_UP_TO ? null : undefined);
     const checked = await this.checkAll(streamIds, newestVersions(rows), false, continueFrom);
     candidates.push(...checked.findings);
     passed.push(...checked.passed);
@@ -305,10 +313,11 @@ export class IntegrityAuditor {
         }
       }
     }
-    const r = await this.checkAll(ids, new Map(), true);
+    // Every stream in full, never from a state remembered: short ones by key from version 1.
+    const r = await this.checkAll(ids, new Map(), true, (_id, liveVersion) => (liveVersion <= READ_BY_KEY_UP_TO ? null : undefined));
     // The events still in the outbox are checked against the event store too (the newest
     // few per stream: a quiet stream entirely, a hot one by its recent history).
-    const events = await checkOutboxRows(this.ctx, await auditStore.newestRows(this.ctx.sql, ids, SWEEP_EVENTS_PER_STREAM));
+    const events = await checkOutboxRows(this.ctx, await auditStore.newestRows(this.ctx.sql, ids, SWEEP_EVENTS_PER_STREAM), r.fetched);
     const bad = new Set(events.map((f) => f.streamId));
     return {
       cursor: { kind: STORE_ORDER[kindIndex]!, after, completed },
