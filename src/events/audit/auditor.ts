@@ -6,7 +6,7 @@ import type { StockReplay } from '../projections/stock.js';
 import { STORE_ORDER, stores } from '../replay/stores/index.js';
 import type { StreamKind } from '../streams.js';
 import { auditStore, type Checkpoint } from './audit-store.js';
-import { byKind, checkLedger, checkOutboxRows, checkStreams, newestVersions, type AuditContext, type LedgerMark, type OutboxRow } from './checks.js';
+import { byKind, checkLedger, checkOutboxRows, checkStreams, markOf, newestVersions, type AuditContext, type LedgerMark, type OutboxRow } from './checks.js';
 import { diffLine, INTEGRITY_KINDS, type Finding, type IntegrityKind } from './findings.js';
 import type { AdvisoryLease } from './lease.js';
 
@@ -237,7 +237,7 @@ export class IntegrityAuditor {
           const bad = new Set(ledger.map((f) => f.streamId));
           for (const l of levels) {
             const id = `stock#${l.sku}#${l.warehouseCode}`;
-            if (!bad.has(id)) this.marks.set(id, { version: l.version, onHand: l.onHand, allocated: l.allocated });
+            if (!bad.has(id)) this.marks.set(id, markOf(l));
           }
           ok = ok.filter((id) => !bad.has(id));
         }
