@@ -31,7 +31,11 @@ describe('incoming stock: record, list, receive in parts, cancel (e2e)', () => {
     expect((await c.recordIncomingStock(po)).incomingStock).to.deep.equal(first.incomingStock);
     const clash = await failure(c.recordIncomingStock({ ...po, quantity: 11n }));
     expect([clash.code, clash.details]).to.deep.equal([status.FAILED_PRECONDITION, 'incoming_id "PO-1-1" was already recorded with different fields']);
+    // Cached with 10 incoming: recording more (an incoming# event only) must refresh it.
+    expect((await c.getAvailability({ sku: 'S1' })).incoming).to.equal(10n);
+    expect((await c.getAvailability({ sku: 'S1' })).incoming).to.equal(10n);
     await c.recordIncomingStock({ incomingId: 'TR-9', sku: 'S1', warehouseCode: 'HAM', quantity: 4n, expectedTime: day(3), reference: 'transfer from MUC' });
+    expect((await c.getAvailability({ sku: 'S1' })).incoming).to.equal(14n);
     await c.recordIncomingStock({ incomingId: 'PO-2-1', sku: 'S2', warehouseCode: 'BER', quantity: 7n, expectedTime: day(1) });
   });
 
@@ -109,6 +113,22 @@ describe('incoming stock: record, list, receive in parts, cancel (e2e)', () => {
     expect((await failure(c.listIncomingStock({ pageToken: p1.nextPageToken }))).code).to.equal(status.INVALID_ARGUMENT);
   });
 
+  it('concurrent receipts never take more than is outstanding', async () => {
+    await c.recordIncomingStock({ incomingId: 'PO-3-1', sku: 'S2', warehouseCode: 'HAM', quantity: 6n, expectedTime: day(4) });
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        c.receiveIncomingStock({ incomingId: 'PO-3-1', quantity: 1n }).then(
+          () => 'ok',
+          (e: { code: status }) => (e.code === status.FAILED_PRECONDITION ? 'refused' : `unexpected ${e.code}`),
+        ),
+      ),
+    );
+    expect(outcomes.sort()).to.deep.equal([...Array(6).fill('ok'), ...Array(4).fill('refused')]);
+    expect((await c.getStockLevel({ sku: 'S2', warehouseCode: 'HAM' })).stockLevel!.onHand).to.equal(6n);
+    const [r] = (await c.listIncomingStock({ sku: 'S2', warehouseCode: 'HAM', includeClosed: true })).incomingStock;
+    expect(r).to.deep.include({ received: 6n, status: IncomingStatus.INCOMING_STATUS_RECEIVED, version: 7n });
+  });
+
   it('rejects bad input naming the field, and changes nothing', async () => {
     const before = await sql(t.databaseUrl, 'select count(*)::int as n from event_outbox');
     const ok = { incomingId: 'X-1', sku: 'S1', warehouseCode: 'BER', quantity: 1n, expectedTime: day(5) };
@@ -142,7 +162,7 @@ describe('incoming stock: record, list, receive in parts, cancel (e2e)', () => {
     await drained(t.app);
     const r = await verify(t.databaseUrl, t.table);
     expectClean(r);
-    expect(r.lines.join('\n')).to.match(/incoming 3\/3 streams, 0 differences/);
+    expect(r.lines.join('\n')).to.match(/incoming 4\/4 streams, 0 differences/);
 
     const url = await emptyDatabase();
     const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });

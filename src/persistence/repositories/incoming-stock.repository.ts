@@ -114,9 +114,17 @@ export async function listIncoming(em: EntityManager, f: IncomingFilter, after: 
   return rows.map(toRecord);
 }
 
-/** GetAvailability's incoming part: the outstanding units of every OPEN record of the sku, and the first `limit` records. */
+/**
+ * GetAvailability's incoming part in one statement: the outstanding units of every OPEN
+ * record of the sku (the window sum runs before the LIMIT) and the first `limit` records,
+ * along `incoming_stock_sku_time_idx`.
+ */
 export async function openIncomingOf(em: EntityManager, sku: string, limit: number): Promise<{ outstanding: number; first: IncomingRecord[] }> {
-  const [total] = await query<{ n: string | null }>(em, `select sum(quantity - received) as n from incoming_stock where sku = ? and status = 'OPEN'`, [sku]);
-  const first = await listIncoming(em, { sku, warehouseCode: undefined, includeClosed: false }, undefined, limit);
-  return { outstanding: num(total?.n ?? 0), first };
+  const rows = await query<Row & { total: string }>(
+    em,
+    `select ${COLUMNS}, sum(quantity - received) over () as total from incoming_stock
+      where sku = ? and status = 'OPEN' order by expected_time, incoming_id limit ?`,
+    [sku, limit],
+  );
+  return { outstanding: rows[0] === undefined ? 0 : num(rows[0].total), first: rows.map(toRecord) };
 }
