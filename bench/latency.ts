@@ -14,12 +14,20 @@ import { rawAllocate } from './raw-allocate.js';
  * `make bench-latency`: the latency another service sees, one caller issuing one call at a
  * time: p50/p99 of AllocateStock, ReceiveStock and a cached GetStockLevel, beside the same
  * allocation transaction as raw SQL through `pg`, measured the same way in the same run.
- * Same process tree as bench-allocation (the service is a child process).
+ * Same process tree as bench-allocation (the service is a child process). The raw SQL and
+ * AllocateStock calls alternate in blocks, so that both see the same machine: on a shared
+ * machine the load moves within a minute, and measuring one after the other made the ratio
+ * swing with it.
  *
  *   BENCH_CALLS (default 400) measured calls per kind (after 100 of warm-up)
+ *   AUDIT_ENABLED (default false here) the integrity auditor in the service: its cost is
+ *     measured by bench-allocation (docs/integrity.md); on, it adds its DynamoDB reads to
+ *     every call's machine
  */
 const CALLS = Number(process.env.BENCH_CALLS ?? 400);
 const WARMUP = 100;
+/** Calls per block when raw SQL and AllocateStock alternate. */
+const BLOCK = 20;
 const SKUS = 200;
 const log = createLogger('warn');
 
@@ -29,17 +37,35 @@ function quantiles(ms: number[]): { p50: number; p99: number } {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-async function sequential(name: string, call: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < WARMUP; i++) await call(-1 - i);
-  const ms: number[] = [];
-  for (let i = 0; i < CALLS; i++) {
-    const t0 = performance.now();
-    await call(i);
-    ms.push(performance.now() - t0);
-  }
-  const q = quantiles(ms);
+type Call = (i: number) => Promise<unknown>;
+
+function print(name: string, q: { p50: number; p99: number }): void {
   process.stdout.write(`  ${name.padEnd(36)} p50 ${q.p50.toFixed(2).padStart(7)} ms  p99 ${q.p99.toFixed(2).padStart(7)} ms\n`);
-  return q;
+}
+
+/** Each call kind warmed up, then all measured in alternating blocks of BLOCK calls. */
+async function alternating(kinds: ReadonlyArray<{ name: string; call: Call }>): Promise<Array<{ p50: number; p99: number }>> {
+  for (const { call } of kinds) for (let i = 0; i < WARMUP; i++) await call(-1 - i);
+  const ms = kinds.map((): number[] => []);
+  for (let start = 0; start < CALLS; start += BLOCK) {
+    for (const [k, { call }] of kinds.entries()) {
+      for (let i = start; i < Math.min(CALLS, start + BLOCK); i++) {
+        const t0 = performance.now();
+        await call(i);
+        ms[k]!.push(performance.now() - t0);
+      }
+    }
+  }
+  return kinds.map(({ name }, k) => {
+    const q = quantiles(ms[k]!);
+    print(name, q);
+    return q;
+  });
+}
+
+async function sequential(name: string, call: Call): Promise<{ p50: number; p99: number }> {
+  const [q] = await alternating([{ name, call }]);
+  return q!;
 }
 
 async function main(): Promise<void> {
@@ -60,6 +86,7 @@ async function main(): Promise<void> {
       DYNAMODB_ENDPOINT: dynamoEndpoint,
       DATA_DIR: dir,
       LOG_LEVEL: 'warn',
+      AUDIT_ENABLED: process.env.AUDIT_ENABLED ?? 'false',
     });
     service.firstLine.catch(() => undefined);
     children.push(service.child);
@@ -85,11 +112,14 @@ async function main(): Promise<void> {
     const pool = new pg.Pool({ connectionString: pgServer.url, max: 1 });
     const sku = (i: number) => skus[(i + SKUS) % SKUS]!;
 
-    process.stdout.write(`one caller, sequential, ${CALLS} calls each, DynamoDB API: ${dynamoKind}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)}\n`);
-    const raw = await sequential('raw SQL allocation through pg', (i) => rawAllocate(pool, `raw-${i}`, sku(i), 1));
-    const alloc = await sequential('AllocateStock', (i) =>
-      unary('allocateStock', AllocateStockRequest.fromPartial({ allocationId: `svc-${i}`, lines: [{ sku: sku(i), quantity: 1n }] })),
+    process.stdout.write(
+      `one caller, sequential, ${CALLS} calls each, DynamoDB API: ${dynamoKind}, auditor ${process.env.AUDIT_ENABLED ?? 'false'}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );
+    process.stdout.write(`raw SQL and AllocateStock alternate in blocks of ${BLOCK} calls:\n`);
+    const [raw, alloc] = (await alternating([
+      { name: 'raw SQL allocation through pg', call: (i) => rawAllocate(pool, `raw-${i}`, sku(i), 1) },
+      { name: 'AllocateStock', call: (i) => unary('allocateStock', AllocateStockRequest.fromPartial({ allocationId: `svc-${i}`, lines: [{ sku: sku(i), quantity: 1n }] })) },
+    ])) as [{ p50: number; p99: number }, { p50: number; p99: number }];
     const receive = await sequential('ReceiveStock', (i) => unary('receiveStock', { sku: sku(i), warehouseCode: 'W1', quantity: 1n, reference: 'r', idempotencyKey: '' }));
     await unary('getStockLevel', { sku: 'SKU-0000', warehouseCode: 'W1' });
     const cached = await sequential('GetStockLevel (cached)', () => unary('getStockLevel', { sku: 'SKU-0000', warehouseCode: 'W1' }));

@@ -91,3 +91,28 @@ export async function appendLag(pool: pg.Pool, since: Date): Promise<{ events: n
   const r = rows[0]!;
   return { events: r.events, p50: Math.round(r.p50 ?? 0), p99: Math.round(r.p99 ?? 0), unappended: r.unappended };
 }
+
+/**
+ * Commit -> DynamoDB lag of the events written since `since`, to DynamoDB's answer that
+ * stored each one (seen by the bench's proxy, `GET /__stored`), p50/p99 in ms: the time
+ * the relay needed to get the event into DynamoDB, without its `appended_at` mark.
+ * Starts at the event's time in its transaction (one clock reading, taken before the
+ * transaction's statements run).
+ */
+export async function storedLag(pool: pg.Pool, endpoint: string, since: Date): Promise<{ events: number; p50: number; p99: number; missing: number }> {
+  const stored = (await (await fetch(`${endpoint}/__stored`)).json()) as Record<string, number>;
+  const { rows } = await pool.query<{ stream_id: string; version: string; occurred: number }>(
+    `select stream_id, version, extract(epoch from occurred_at) * 1000 as occurred from event_outbox where occurred_at >= $1`,
+    [since],
+  );
+  const lags: number[] = [];
+  let missing = 0;
+  for (const r of rows) {
+    const at = stored[`${r.stream_id} ${r.version}`];
+    if (at === undefined) missing++;
+    else lags.push(at - Number(r.occurred));
+  }
+  lags.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(lags[Math.min(lags.length - 1, Math.floor(lags.length * p))] ?? 0);
+  return { events: rows.length, p50: q(0.5), p99: q(0.99), missing };
+}

@@ -205,7 +205,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       signal.advance(last),
     );
     uow.onCommit((rows) => {
-      if (rows.length > 0) sequencer.kick();
+      // After the response is on its way: the caller need not wait for the feed's transaction to start.
+      if (rows.length > 0) setImmediate(sequencer.kick);
     });
     sequencer.start();
     cleanups.push(() => sequencer.stop());

@@ -2,6 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { OutboxEvent } from '../persistence/entities/outbox-event.entity.js';
 import type { Logger } from '../log.js';
 import { PeriodicJob } from '../periodic.js';
+import { AppendMarks } from './append-marks.js';
+import { BATCH_LIMIT } from './batched-inserts.js';
 import type { DynamoAppender } from './dynamo-appender.js';
 import type { Snapshotter } from './snapshotter.js';
 import type { EventEnvelope } from './types.js';
@@ -21,6 +23,9 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
     position: row.position ?? undefined,
   };
 }
+
+/** Requests the immediate path keeps in flight, of up to BATCH_LIMIT (25) events each. */
+const LANES = 8;
 
 /** An event the immediate path has held this long is appended by the sweep as well (a request may hang). */
 const IMMEDIATE_GRACE_MS = 30_000;
@@ -58,8 +63,12 @@ export class OutboxRelay {
    * events a second time (harmless, but a conditional write and a read each, for nothing).
    */
   private readonly immediate = new Set<string>();
-  private draining: Promise<void> | undefined;
+  /** Immediate-path requests in flight. */
+  private lanes = 0;
+  private scheduled = false;
+  private readonly idleWaiters: Array<() => void> = [];
   private readonly sweeper: PeriodicJob<void>;
+  private readonly marks: AppendMarks;
   private lastBacklogLog = 0;
 
   private readonly backlogListeners: Array<(b: Backlog) => void> = [];
@@ -73,6 +82,7 @@ export class OutboxRelay {
     private readonly snapshotter?: Snapshotter,
   ) {
     this.sweeper = new PeriodicJob(() => this.sweepOnce(), options.intervalMs);
+    this.marks = new AppendMarks(orm, log);
   }
 
   /** Called with the backlog after every sweep (the service's health follows it). */
@@ -80,7 +90,7 @@ export class OutboxRelay {
     this.backlogListeners.push(listener);
   }
 
-  /** Called with the rows confirmed in DynamoDB (and marked), by either path. */
+  /** Called with the rows confirmed in DynamoDB, by either path (their marks follow in the background). */
   onAppended(listener: (rows: readonly OutboxEvent[]) => void): void {
     this.appendedListeners.push(listener);
   }
@@ -98,25 +108,40 @@ export class OutboxRelay {
   };
 
   private kick(): void {
-    if (this.draining !== undefined) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      if (this.queue.length > 0) this.kick();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Let the other calls finishing in this tick join the batch (busy lanes gather the queue by themselves).
+    setImmediate(() => {
+      this.scheduled = false;
+      this.fill();
     });
   }
 
-  private async drain(): Promise<void> {
-    // Let the other calls finishing in this tick join the batch.
-    await new Promise((r) => setImmediate(r));
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.batchSize);
-      try {
-        await this.appendAndMark(batch, 'immediate');
-      } finally {
-        // Appended and marked, or failed: either way the sweep owns whatever is left.
-        for (const r of batch) this.immediate.delete(r.eventId);
-      }
+  /**
+   * Keeps up to LANES requests in flight, each taking the next events of the queue as it
+   * starts. Under load a request that waited for a whole round of others (the slowest of
+   * them) let the queue, and the lag, grow by seconds.
+   */
+  private fill(): void {
+    while (this.lanes < LANES && this.queue.length > 0) {
+      const batch = this.queue.splice(0, BATCH_LIMIT);
+      this.lanes++;
+      this.appendAndMark(batch, 'immediate')
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'event append failed; the relay will retry'))
+        .finally(() => {
+          // Appended, or failed: either way the sweep owns whatever is left unmarked.
+          for (const r of batch) this.immediate.delete(r.eventId);
+          this.lanes--;
+          this.fill();
+        });
     }
+    if (this.lanes === 0 && this.queue.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves once the immediate path has nothing queued or in flight. */
+  private drained(): Promise<void> {
+    if (this.lanes === 0 && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private appendAndMark(rows: readonly OutboxEvent[], path: 'immediate' | 'sweep'): Promise<number> {
@@ -132,18 +157,8 @@ export class OutboxRelay {
       const ids = new Set(done);
       const appendedRows = rows.filter((r) => ids.has(r.eventId));
       for (const listener of this.appendedListeners) listener(appendedRows);
-      const appendedIds = appendedRows.map((r) => r.id);
-      try {
-        await this.orm.em
-          .fork()
-          .createQueryBuilder(OutboxEvent)
-          .update({ appendedAt: new Date() })
-          .where({ id: { $in: appendedIds } })
-          .execute();
-      } catch (err) {
-        // The events are in DynamoDB; the sweep will append them again, harmlessly.
-        this.log.warn({ err: (err as Error).message }, 'could not mark events appended');
-      }
+      // Not awaited: the next append need not wait for a pool connection (append-marks.ts).
+      this.marks.add(appendedRows);
     }
     if (failed > 0) this.log.warn({ failed, appended: done.length }, 'event append failed; the relay will retry');
     return done.length;
@@ -188,11 +203,17 @@ export class OutboxRelay {
         const found = await this.orm.em
           .fork()
           .find(OutboxEvent, { appendedAt: null }, { orderBy: { id: 'asc' }, limit: this.options.batchSize });
-        const rows = found.filter((r) => !this.immediate.has(r.eventId) || Date.now() - r.occurredAt.getTime() > IMMEDIATE_GRACE_MS);
+        const rows = found.filter(
+          (r) => !this.marks.holds(r.eventId) && (!this.immediate.has(r.eventId) || Date.now() - r.occurredAt.getTime() > IMMEDIATE_GRACE_MS),
+        );
         if (rows.length === 0) break;
         const appended = await this.appendAndMark(rows, 'sweep');
+        // The next read must not find this batch again.
+        await this.marks.flush();
         if (appended < rows.length) break; // DynamoDB is failing: try again next interval
       }
+      // A pass ends with what it found marked, the immediate path's confirmed rows too.
+      await this.marks.flush();
       await this.logBacklog();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'outbox sweep failed');
@@ -221,7 +242,8 @@ export class OutboxRelay {
   async stop(timeoutMs: number): Promise<void> {
     const flush = (async () => {
       await this.sweeper.stop();
-      await this.draining;
+      await this.drained();
+      await this.marks.flush();
       await this.sweep();
     })();
     await Promise.race([flush, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
