@@ -64,6 +64,8 @@ export class OutboxRelay {
 
   private readonly backlogListeners: Array<(b: Backlog) => void> = [];
   private readonly appendedListeners: Array<(rows: readonly OutboxEvent[]) => void> = [];
+  /** Waiting bulk writers (`roomFor`), woken after every immediate batch. */
+  private readonly roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly orm: MikroORM,
@@ -115,7 +117,19 @@ export class OutboxRelay {
       } finally {
         // Appended and marked, or failed: either way the sweep owns whatever is left.
         for (const r of batch) this.immediate.delete(r.eventId);
+        for (const wake of this.roomWaiters.splice(0)) wake();
       }
+    }
+  }
+
+  /**
+   * Resolves once at most `max` events wait for the immediate path: a bulk writer
+   * (ImportStockCounts) calls it between transactions so it never runs ahead of the
+   * appends, which keeps both the queue in memory and the append lag bounded.
+   */
+  async roomFor(max: number): Promise<void> {
+    while (this.queue.length > max && this.draining !== undefined && !this.sweeper.stopped) {
+      await new Promise<void>((wake) => this.roomWaiters.push(wake));
     }
   }
 

@@ -1,0 +1,45 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * ImportStockCounts (docs/stock-and-allocations.md "Bulk counts"):
+ * - `stock_import`: one row per import of one caller; its row lock serializes the batches
+ *   of concurrent runs of the same import, and it keeps the reason every run must repeat.
+ * - `stock_import_row`: what became of every row of the import (applied, unchanged,
+ *   rejected with its reason), written in the transaction that applied the row. A rerun
+ *   repeats these decisions instead of applying again; `row_hash` tells whether the rerun
+ *   sent the same row. `sku`/`warehouse_code` are kept for well-formed rows only, to find
+ *   a second count of the same level within the import.
+ * Rows older than IDEMPOTENCY_RETENTION go with the idempotency keys (the purger).
+ */
+export class Migration20261202120000StockImports extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`create table "stock_import" (
+      "owner" varchar(300) not null,
+      "import_id" varchar(128) not null,
+      "reason" varchar(200) not null,
+      "created_at" timestamptz not null,
+      constraint "stock_import_pkey" primary key ("owner", "import_id"));`);
+    this.addSql(`create index "stock_import_created_at_idx" on "stock_import" ("created_at");`);
+    this.addSql(`create table "stock_import_row" (
+      "owner" varchar(300) not null,
+      "import_id" varchar(128) not null,
+      "row_number" integer not null,
+      "row_hash" char(64) not null,
+      "sku" varchar(64) null,
+      "warehouse_code" varchar(32) null,
+      "outcome" varchar(16) not null check ("outcome" in ('APPLIED', 'UNCHANGED', 'REJECTED')),
+      "reason" varchar(32) null,
+      "message" varchar(1000) null,
+      constraint "stock_import_row_pkey" primary key ("owner", "import_id", "row_number"),
+      constraint "stock_import_row_import_fkey" foreign key ("owner", "import_id") references "stock_import" ("owner", "import_id") on delete cascade,
+      constraint "stock_import_row_reason_check" check (("outcome" = 'REJECTED') = ("reason" is not null)));`);
+    this.addSql(
+      `create index "stock_import_row_level_idx" on "stock_import_row" ("owner", "import_id", "sku", "warehouse_code") where "sku" is not null;`,
+    );
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop table if exists "stock_import_row";`);
+    this.addSql(`drop table if exists "stock_import";`);
+  }
+}
