@@ -67,6 +67,20 @@ export class Fuzzer {
     await this.db?.end();
   }
 
+  private unsettled = false;
+
+  /** Waits until the state stops changing (at most 10 s): the write given up on has finished. */
+  private async settle(): Promise<void> {
+    let last = await this.state();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = await this.state();
+      if (now === last) break;
+      last = now;
+    }
+    this.unsettled = false;
+  }
+
   private async state(): Promise<string> {
     return JSON.stringify((await this.db!.query(STATE)).rows[0]);
   }
@@ -74,8 +88,11 @@ export class Fuzzer {
   /** Sends one call; returns the problem found, if any (also recorded). */
   async call(rpc: Rpc, bytes: Uint8Array, deadlineMs: number, raw: boolean): Promise<string | undefined> {
     const watchState = rpc.writes && this.db !== undefined && deadlineMs > 1;
+    if (watchState && this.unsettled) await this.settle();
     const before = watchState ? await this.state() : undefined;
     const outcome = await send(this.client, rpc, bytes, deadlineMs);
+    // A write the client gave up on (deadline) may still commit on the server a moment later.
+    if (rpc.writes && !DEFINITE_FAILURES.has(outcome.code) && outcome.code !== status.OK) this.unsettled = true;
     this.calls++;
     const key = `${raw ? 'raw ' : ''}${status[outcome.code]}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);

@@ -9,7 +9,8 @@ import { Migration } from '@mikro-orm/migrations';
  *   repeats these decisions instead of applying again; `row_hash` tells whether the rerun
  *   sent the same row. `sku`/`warehouse_code` are kept for well-formed rows only, to find
  *   a second count of the same level within the import.
- * Rows older than IDEMPOTENCY_RETENTION go with the idempotency keys (the purger).
+ * Imports older than IDEMPOTENCY_RETENTION_HOURS go with the idempotency keys (the purger
+ * deletes an import and its rows in one statement).
  */
 export class Migration20261202120000StockImports extends Migration {
   override async up(): Promise<void> {
@@ -23,16 +24,14 @@ export class Migration20261202120000StockImports extends Migration {
     this.addSql(`create table "stock_import_row" (
       "owner" varchar(300) not null,
       "import_id" varchar(128) not null,
-      "row_number" integer not null,
-      "row_hash" char(64) not null,
+      "row_number" int not null,
+      "row_hash" varchar(64) not null,
       "sku" varchar(64) null,
       "warehouse_code" varchar(32) null,
-      "outcome" varchar(16) not null check ("outcome" in ('APPLIED', 'UNCHANGED', 'REJECTED')),
+      "outcome" varchar(16) not null,
       "reason" varchar(32) null,
       "message" varchar(1000) null,
-      constraint "stock_import_row_pkey" primary key ("owner", "import_id", "row_number"),
-      constraint "stock_import_row_import_fkey" foreign key ("owner", "import_id") references "stock_import" ("owner", "import_id") on delete cascade,
-      constraint "stock_import_row_reason_check" check (("outcome" = 'REJECTED') = ("reason" is not null)));`);
+      constraint "stock_import_row_pkey" primary key ("owner", "import_id", "row_number"));`);
     this.addSql(
       `create index "stock_import_row_level_idx" on "stock_import_row" ("owner", "import_id", "sku", "warehouse_code") where "sku" is not null;`,
     );

@@ -119,9 +119,14 @@ export async function insertDecidedRows(em: EntityManager, key: ImportKey, rows:
 export async function purgeStockImports(em: EntityManager, before: Date, limit: number): Promise<number> {
   const rows = await query(
     em,
-    `delete from stock_import where (owner, import_id) in (
-       select owner, import_id from stock_import where created_at < ? order by created_at limit ? for update skip locked
-     ) returning 1`,
+    `with gone as (
+       delete from stock_import where (owner, import_id) in (
+         select owner, import_id from stock_import where created_at < ? order by created_at limit ? for update skip locked
+       ) returning owner, import_id
+     ), rows as (
+       delete from stock_import_row r using gone g where r.owner = g.owner and r.import_id = g.import_id
+     )
+     select 1 from gone`,
     [before, limit],
   );
   return rows.length;
