@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs bench-append bench-latency
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs bench-append bench-latency bench-import
 
 all: build
 
@@ -143,6 +143,10 @@ bench-append: build
 # One caller at a time: p50/p99 of single calls beside the raw SQL allocation transaction.
 bench-latency: build
 	node dist/bench/latency.js
+
+# ImportStockCounts against per-call AdjustStock: rows/s with their events, append lag, heap (docs/stock-and-allocations.md).
+bench-import: build
+	node dist/bench/import.js
 
 bench-read: build
 	node dist/bench/read-path.js

@@ -35,6 +35,7 @@ import { ItemService } from './inventory/items.js';
 import { StockService } from './inventory/stock.js';
 import { StockMoveService } from './inventory/stock-moves.js';
 import { IncomingService } from './inventory/incoming.js';
+import { StockImportService } from './inventory/stock-import.js';
 import { WarehouseService } from './inventory/warehouses.js';
 import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
@@ -249,6 +250,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     const items = new ItemService(uow, tokens);
     const stock = new StockService(uow, tokens);
     const allocations = new AllocationService(uow, config.allocation);
+    // An import waits between batches while the relay holds more than two batches' events.
+    const stockImport = new StockImportService(uow, { ...config.stockImport, pace: () => relay.roomFor(2 * config.stockImport.batchRows) });
     // Stops after the server has drained (cleanups run in reverse) and before the relay's last flush.
     const expirySweeper = new ExpirySweeper(orm, allocations, log, { intervalMs: config.allocation.expirySweepIntervalMs });
     cleanups.push(() => expirySweeper.stop());
@@ -258,7 +261,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let readiness: Readiness | undefined;
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal, onDependencyFault: (fault) => readiness?.reportFault(fault) },
-      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock), stockMoves: new StockMoveService(uow), incoming: new IncomingService(uow, tokens) },
+      { warehouses, items, stock, allocations, stockImport, reads: new CachedReads(cache, items, warehouses, stock), stockMoves: new StockMoveService(uow), incoming: new IncomingService(uow, tokens) },
       config.grpc,
       { queries: new EventQueries(reader, feed), integrity: audit.reports },
       { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer, security },

@@ -85,6 +85,8 @@ export interface Config {
   /** A retry with the same idempotency key is recognised for at least this long. */
   readonly idempotency: { readonly retentionHours: number; readonly purgeIntervalMs: number };
   readonly allocation: { readonly batchMax: number; readonly batchConcurrency: number; readonly expirySweepIntervalMs: number };
+  /** ImportStockCounts: rows applied per transaction (docs/stock-and-allocations.md "Bulk counts"). */
+  readonly stockImport: { readonly batchRows: number };
   readonly ledger: { readonly partitionMonthsAhead: number; readonly partitionMaintenanceIntervalMs: number };
   /** The online integrity auditor (docs/integrity.md). */
   readonly audit: {
@@ -178,6 +180,7 @@ const schema = securitySchema.extend({
   IDEMPOTENCY_RETENTION_HOURS: int(1, 87_600).default(168),
   IDEMPOTENCY_PURGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
+  STOCK_IMPORT_BATCH_ROWS: int(1, 5000).default(500),
   ALLOCATION_BATCH_CONCURRENCY: int(1, 100).default(4),
   EXPIRY_SWEEP_INTERVAL_MS: int(10, 600_000).default(1000),
   LEDGER_PARTITION_MONTHS_AHEAD: int(1, 120).default(3),
@@ -288,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statsIntervalMs: e.CACHE_STATS_INTERVAL_MS,
     },
     idempotency: { retentionHours: e.IDEMPOTENCY_RETENTION_HOURS, purgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_MS },
+    stockImport: { batchRows: e.STOCK_IMPORT_BATCH_ROWS },
     allocation: {
       batchMax: e.ALLOCATION_BATCH_MAX,
       batchConcurrency: e.ALLOCATION_BATCH_CONCURRENCY,

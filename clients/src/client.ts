@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, credentials as grpcCredentials, Metadata, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { ServerStreamCall, unaryCall, type CallPlan } from './calls.js';
+import { clientStreamCall } from './client-stream.js';
 import { HealthDefinition } from './gen/grpc/health/v1/health.js';
 import { messageFields, methodRequests } from './gen/fields.js';
 import { apiServices } from './gen/index.js';
@@ -118,7 +119,7 @@ function toMetadata(target: Metadata, source: CallOptions['metadata'] | Inventor
 function bindService(channel: Client, service: ServiceDefinition, options: InventoryClientOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, method] of Object.entries(service.methods)) {
-    if (method.requestStream) continue; // no client or bidi streams in this API
+    if (method.requestStream && method.responseStream) continue; // no bidi streams in this API
     const own = options.methodKinds?.[`${service.fullName}/${method.name}`] ?? options.methodKinds?.[method.name];
     out[key] = bindMethod(channel, service, method, own ?? classifyMethod(service, method), options);
   }
@@ -152,6 +153,14 @@ function bindMethod(channel: Client, service: ServiceDefinition, method: MethodD
   };
   // A request the client rejects (validateRequest) rejects the promise, or fails the
   // stream's loop, like any other failed call: never a synchronous throw.
+  if (method.requestStream) {
+    const toRequest = (partial: unknown): object => {
+      validateRequest(path, partial, messageFields, methodRequests);
+      return method.requestType.fromPartial((partial ?? {}) as never) as object;
+    };
+    return async (source: AsyncIterable<unknown> | Iterable<unknown>, call?: CallOptions) =>
+      clientStreamCall({ ...plan({}, { ...call, deadlineMs: call?.deadlineMs ?? options.streamDeadlineMs ?? Infinity }), kind: { kind: 'write' } }, source, toRequest);
+  }
   return method.responseStream
     ? (request?: unknown, call?: CallOptions) => new ServerStreamCall(() => plan(request, call))
     : async (request?: unknown, call?: CallOptions) => unaryCall(plan(request, call));

@@ -17,6 +17,7 @@ export type { TokenSource } from './token.js';
 export { backoffMs, DEFAULT_RETRY, type RetryEvent, type RetryOptions } from './retry.js';
 export type {
   CallOptions,
+  ClientStreamMethod,
   MethodDefinition,
   MessageType,
   RequestInput,

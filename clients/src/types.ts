@@ -60,11 +60,30 @@ export type UnaryMethod<M extends MethodDefinition> = (request?: RequestInput<M>
 /** A server-streaming method as a function returning an async iterable. */
 export type StreamMethod<M extends MethodDefinition> = (request?: RequestInput<M>, options?: CallOptions) => ServerStream<ResponseOf<M>>;
 
-/** The methods of one service: unary ones return promises, server streams async iterables. */
+/**
+ * A client-streaming method: give it the requests as an (async) iterable, such as a
+ * generator reading a file; they are sent as the server takes them (back-pressure), and
+ * the promise resolves with the one response. Never retried by the client.
+ */
+export type ClientStreamMethod<M extends MethodDefinition> = (
+  requests: AsyncIterable<RequestInput<M>> | Iterable<RequestInput<M>>,
+  options?: CallOptions,
+) => Promise<ResponseOf<M>>;
+
+/**
+ * The methods of one service: unary ones return promises, server streams async iterables,
+ * client streams take an iterable of requests and return a promise. (Bidi: none in the API.)
+ */
 export type ServiceClient<S extends ServiceDefinition> = {
-  readonly [K in keyof S['methods'] as S['methods'][K]['requestStream'] extends false ? K : never]: S['methods'][K]['responseStream'] extends true
-    ? StreamMethod<S['methods'][K]>
-    : UnaryMethod<S['methods'][K]>;
+  readonly [K in keyof S['methods'] as S['methods'][K]['requestStream'] extends true
+    ? S['methods'][K]['responseStream'] extends true
+      ? never
+      : K
+    : K]: S['methods'][K]['requestStream'] extends true
+    ? ClientStreamMethod<S['methods'][K]>
+    : S['methods'][K]['responseStream'] extends true
+      ? StreamMethod<S['methods'][K]>
+      : UnaryMethod<S['methods'][K]>;
 };
 
 export type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -73,6 +73,8 @@ export class OutboxRelay {
 
   private readonly backlogListeners: Array<(b: Backlog) => void> = [];
   private readonly appendedListeners: Array<(rows: readonly OutboxEvent[]) => void> = [];
+  /** Waiting bulk writers (`roomFor`), woken after every immediate batch. */
+  private readonly roomWaiters: Array<() => void> = [];
 
   constructor(
     private readonly orm: MikroORM,
@@ -132,6 +134,7 @@ export class OutboxRelay {
           // Appended, or failed: either way the sweep owns whatever is left unmarked.
           for (const r of batch) this.immediate.delete(r.eventId);
           this.lanes--;
+          for (const wake of this.roomWaiters.splice(0)) wake();
           this.fill();
         });
     }
@@ -142,6 +145,17 @@ export class OutboxRelay {
   private drained(): Promise<void> {
     if (this.lanes === 0 && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once at most `max` events wait for the immediate path: a bulk writer
+   * (ImportStockCounts) calls it between transactions so it never runs ahead of the
+   * appends, which keeps both the queue in memory and the append lag bounded.
+   */
+  async roomFor(max: number): Promise<void> {
+    while (this.queue.length > max && (this.lanes > 0 || this.scheduled) && !this.sweeper.stopped) {
+      await new Promise<void>((wake) => this.roomWaiters.push(wake));
+    }
   }
 
   private appendAndMark(rows: readonly OutboxEvent[], path: 'immediate' | 'sweep'): Promise<number> {

@@ -4,6 +4,7 @@ import {
   status,
   type handleServerStreamingCall,
   type handleUnaryCall,
+  type ServerReadableStream,
   type ServerUnaryCall,
   type ServerWritableStream,
   type ServiceError,
@@ -50,9 +51,10 @@ function contextOf(metadata: Metadata): CallContext {
   return { correlationId: correlationId(metadata), actor: p.identity, actsForOthers: p.actsForOthers };
 }
 
-function scope(
+/** The scope of one call (exported for the other call shapes, src/grpc/client-stream.ts). */
+export function scope(
   deps: EdgeDeps,
-  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerReadableStream<unknown, unknown>,
   alsoAbortOn?: AbortSignal,
 ): CallScope & { release(): void } {
   let em: EntityManager | undefined;
@@ -73,7 +75,7 @@ function scope(
         const c = (controller = new AbortController());
         if (call.cancelled || alsoAbortOn?.aborted) c.abort();
         else {
-          call.on('cancelled', abort);
+          (call as ServerUnaryCall<unknown, unknown>).on('cancelled', abort);
           alsoAbortOn?.addEventListener('abort', abort, { once: true });
         }
       }
@@ -82,7 +84,7 @@ function scope(
   };
 }
 
-function headers(s: CallScope): Metadata {
+export function headers(s: CallScope): Metadata {
   const m = new Metadata();
   m.set(CORRELATION_HEADER, s.ctx.correlationId);
   return m;
@@ -175,7 +177,7 @@ export function serverStream<Req, Res>(
   };
 }
 
-function logCall(log: Logger, method: string, code: status, started: bigint, s: CallScope, message?: string): void {
+export function logCall(log: Logger, method: string, code: status, started: bigint, s: CallScope, message?: string): void {
   if (!log.isLevelEnabled('info')) return; // spare the hot path building a line nobody keeps
   const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
   log.info(

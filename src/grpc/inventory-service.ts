@@ -3,10 +3,12 @@ import type { AllocationService } from '../inventory/allocations.js';
 import type { BatchLevelResult, CachedReads } from '../inventory/cached-reads.js';
 import type { ItemService } from '../inventory/items.js';
 import type { StockService } from '../inventory/stock.js';
+import type { StockImportService } from '../inventory/stock-import.js';
 import type { WarehouseService } from '../inventory/warehouses.js';
 import type { BatchGetStockLevelsResult } from '../gen/inventory/v1/inventory_service.js';
 import { unary, type EdgeDeps } from './call.js';
 import { toRpcStatus } from './errors.js';
+import { importStockCountsHandler } from './stock-import-handler.js';
 import {
   optionalInt,
   toAllocationMessage,
@@ -23,6 +25,7 @@ export interface InventoryUseCases extends StockStateUseCases {
   readonly items: ItemService;
   readonly stock: StockService;
   readonly allocations: AllocationService;
+  readonly stockImport: StockImportService;
   /** GetItem, GetWarehouse, GetStockLevel, BatchGetStockLevels and GetAvailability through the read cache. */
   readonly reads: CachedReads;
 }
@@ -122,6 +125,7 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
       const page = await uc.stock.movements(s.em, req);
       return { movements: page.movements.map(toMovementMessage), nextPageToken: page.nextPageToken };
     }),
+    importStockCounts: importStockCountsHandler(deps, uc.stockImport),
     listLowStock: unary(deps, 'ListLowStock', async (req, s) => {
       const page = await uc.stock.lowStock(s.em, req);
       return { levels: page.levels.map(toStockLevelMessage), nextPageToken: page.nextPageToken };

@@ -50,6 +50,11 @@ export class StockChanges {
     return level;
   }
 
+  /** The level as changed so far, or undefined if the caller did not lock (load) it. */
+  find(sku: string, warehouseCode: string): StockLevelState | undefined {
+    return this.current.get(levelKey(sku, warehouseCode));
+  }
+
   /** Applies one change (or throws a DomainError and changes nothing). */
   apply(
     sku: string,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createFileRegistry, fromBinary, fromJson, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { expect } from 'chai';
+import { jsonSequence } from '../support/grpcurl.js';
 import { grpcurlCommands } from '../support/readme.js';
 
 /** Services documented ahead of their implementation on this branch; checked once they exist. */
@@ -66,7 +67,9 @@ describe('README grpcurl examples (unit)', () => {
       const method = desc?.methods.find((m) => m.name === methodName);
       expect(method, text).to.not.equal(undefined);
       if (data !== undefined) {
-        expect(() => fromJson(method!.input, JSON.parse(data) as JsonValue, { registry }), text).to.not.throw();
+        // A client stream's -d is a sequence of messages, as grpcurl reads it.
+        const messages = method!.methodKind === 'client_streaming' ? jsonSequence(data) : [JSON.parse(data) as JsonValue];
+        for (const m of messages) expect(() => fromJson(method!.input, m, { registry }), text).to.not.throw();
       }
     }
   });

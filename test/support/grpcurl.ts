@@ -94,7 +94,9 @@ export async function emulateGrpcurl(words: readonly string[], address: string):
 }
 
 async function call(address: string, method: DescMethod, cmd: Parsed, registry: ReturnType<typeof createFileRegistry>): Promise<GrpcurlOutcome> {
-  const request = fromJson(method.input, (cmd.data === undefined ? {} : JSON.parse(cmd.data)) as JsonValue, { registry });
+  // grpcurl reads -d as a sequence of JSON messages: one for a unary call, any number for a client stream.
+  const requests = (cmd.data === undefined ? [{}] : jsonSequence(cmd.data)).map((j) => fromJson(method.input, j, { registry }));
+  const request = requests[0] ?? fromJson(method.input, {}, { registry });
   const metadata = new Metadata();
   for (const [k, v] of cmd.headers) metadata.add(k, v);
   const deadline = cmd.maxTimeSeconds === undefined ? Infinity : Date.now() + cmd.maxTimeSeconds * 1000;
@@ -112,6 +114,15 @@ async function call(address: string, method: DescMethod, cmd: Parsed, registry: 
           if (err) resolve(failed(err));
           else resolve({ messages: [print(res!)] });
         });
+        return;
+      }
+      if (method.methodKind === 'client_streaming') {
+        const call = client.makeClientStreamRequest(path, serialize, deserialize, metadata, { deadline }, (err, res) => {
+          if (err) resolve(failed(err));
+          else resolve({ messages: [print(res!)] });
+        });
+        for (const r of requests) call.write(r);
+        call.end();
         return;
       }
       const stream = client.makeServerStreamRequest(path, serialize, deserialize, request, metadata, { deadline });

@@ -6,9 +6,10 @@ import { IntegrityAudit, IntegrityFinding } from './integrity.entity.js';
 import { FeedState } from './feed-state.entity.js';
 import { Item } from './item.entity.js';
 import { OutboxEvent } from './outbox-event.entity.js';
+import { StockImport, StockImportRow } from './stock-import.entity.js';
 import { StockLevel } from './stock-level.entity.js';
 import { StockMovement } from './stock-movement.entity.js';
 import { Warehouse } from './warehouse.entity.js';
 
-export const entities = [Warehouse, Item, OutboxEvent, FeedState, StockLevel, StockMovement, Allocation, AllocationLine, IdempotencyRecord, IntegrityAudit, IntegrityFinding, IncomingStock] as const;
-export { Allocation, AllocationLine, FeedState, IdempotencyRecord, IncomingStock, IntegrityAudit, IntegrityFinding, Item, OutboxEvent, StockLevel, StockMovement, Warehouse };
+export const entities = [Warehouse, Item, OutboxEvent, FeedState, StockLevel, StockMovement, Allocation, AllocationLine, IdempotencyRecord, IntegrityAudit, IntegrityFinding, IncomingStock, StockImport, StockImportRow] as const;
+export { Allocation, AllocationLine, FeedState, IdempotencyRecord, IncomingStock, IntegrityAudit, IntegrityFinding, Item, OutboxEvent, StockImport, StockImportRow, StockLevel, StockMovement, Warehouse };

@@ -21,6 +21,7 @@ const EXPECTED: Record<string, readonly Exclude<BuiltInRole, 'admin'>[]> = {
   'inventory.v1.InventoryService/ReceiveStock': ['stock-keeper'],
   'inventory.v1.InventoryService/AdjustStock': ['stock-keeper'],
   'inventory.v1.InventoryService/TransferStock': ['stock-keeper'],
+  'inventory.v1.InventoryService/ImportStockCounts': ['stock-keeper'],
   'inventory.v1.InventoryService/GetStockLevel': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.InventoryService/BatchGetStockLevels': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.InventoryService/GetAvailability': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
