@@ -65,6 +65,9 @@ const TYPES = {
   AllocationReleased: 'allocation',
   AllocationFulfilled: 'allocation',
   AllocationExpired: 'allocation',
+  AllocationLinesFulfilled: 'allocation',
+  AllocationLinesReleased: 'allocation',
+  AllocationExtended: 'allocation',
 } as const satisfies Record<EventType, StreamKind>;
 
 /** The events that belong to streams of one kind. */

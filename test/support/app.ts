@@ -1,7 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { credentials, Metadata, type Client, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import * as inventoryMessages from '../../src/gen/inventory/v1/inventory_service.js';
 import { InventoryServiceClient, type DeepPartial, type InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { dynamoEndpoint, freshDatabase, freshTableName, quietLog } from './stack.js';
 
@@ -60,6 +60,20 @@ export type PromiseClient<S> = {
 };
 
 type MessageModule = Record<string, unknown>;
+
+/**
+ * Every generated message of inventory.v1, whichever proto file declares it (request
+ * messages of new RPCs live in files of their own, such as allocation_changes.proto).
+ */
+const GEN_DIR = new URL('../../src/gen/inventory/v1/', import.meta.url);
+const inventoryMessages: MessageModule = Object.assign(
+  {},
+  ...(await Promise.all(
+    readdirSync(GEN_DIR)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => import(new URL(f, GEN_DIR).href) as Promise<MessageModule>),
+  )),
+);
 
 /**
  * Wraps a generated client: requests may leave fields out (filled with proto defaults by

@@ -48,6 +48,9 @@ function movementOf(ev: DomainEvent): Movement | undefined {
     case 'AllocationReleased':
     case 'AllocationFulfilled':
     case 'AllocationExpired':
+    case 'AllocationLinesFulfilled':
+    case 'AllocationLinesReleased':
+    case 'AllocationExtended':
       return undefined;
     default: {
       const never: never = ev;
