@@ -99,8 +99,9 @@ describe('client package (unit)', () => {
         GetAvailability: 'read',
         AllocateStock: 'keyed-write',
         GetAllocation: 'read',
-        ReleaseAllocation: 'idempotent',
-        FulfillAllocation: 'idempotent',
+        ReleaseAllocation: 'keyed-write',
+        FulfillAllocation: 'keyed-write',
+        ExtendAllocation: 'keyed-write',
         ListStockMovements: 'read',
         ListLowStock: 'read',
       };
