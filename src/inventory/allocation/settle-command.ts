@@ -1,4 +1,4 @@
-import { DomainError, invalid, notFoundField } from '../errors.js';
+import { DomainError, invalid } from '../errors.js';
 import * as sv from '../stock-validation.js';
 import * as v from '../validation.js';
 import type { AllocationRecord } from '../../persistence/repositories/allocation.repository.js';
@@ -57,7 +57,11 @@ export function resolveLines(allocation: AllocationRecord, command: SettleComman
     const candidates = allocation.lines.filter((a) => a.sku === l.sku && (l.warehouseCode === undefined || a.warehouseCode === l.warehouseCode));
     if (candidates.length === 0) {
       const where = l.warehouseCode === undefined ? '' : ` in warehouse ${JSON.stringify(l.warehouseCode)}`;
-      return fail(notFoundField(`lines[${i}]`, 'allocation line', `${l.sku}${l.warehouseCode === undefined ? '' : `#${l.warehouseCode}`}`), `lines[${i}]: allocation ${id} has no line of sku ${JSON.stringify(l.sku)}${where}`);
+      throw new DomainError('NOT_FOUND', `lines[${i}]: allocation ${id} has no line of sku ${JSON.stringify(l.sku)}${where}`, {
+        field: `lines[${i}]`,
+        resource: 'allocation line',
+        id: `${l.sku}#${l.warehouseCode ?? ''}`,
+      });
     }
     if (candidates.length > 1) {
       throw invalid(
@@ -84,9 +88,4 @@ export function resolveLines(allocation: AllocationRecord, command: SettleComman
     first.set(k, i);
   }
   return resolved;
-}
-
-/** A NOT_FOUND with a message that reads naturally, keeping the error's code and details. */
-function fail(base: DomainError, message: string): never {
-  throw new DomainError(base.code, message, base.details);
 }
