@@ -4,6 +4,7 @@ import { domainEventOf } from '../events/streams.js';
 import type { AllocationClosedData, DomainEvent, EventEnvelope, StockChange } from '../events/types.js';
 import { AllocationStatus } from '../gen/inventory/v1/allocation.js';
 import { toAllocationStatus } from './mappers.js';
+import { toStockStateMessage } from './stock-state-mappers.js';
 
 /**
  * Stored events to the wire: the envelope's fields plus the typed payload in the `oneof`.
@@ -86,6 +87,21 @@ export function toPayload(ev: DomainEvent): Event['payload'] {
       };
     case 'StockFulfilled':
       return { $case: 'stockFulfilled', value: { ...stockChange(ev.data), allocationId: ev.data.allocationId } };
+    case 'StockStateMoved':
+      return {
+        $case: 'stockStateMoved',
+        value: {
+          ...stockChange(ev.data),
+          fromState: toStockStateMessage(ev.data.fromState),
+          toState: toStockStateMessage(ev.data.toState),
+          quantity: big(ev.data.quantity),
+          damaged: big(ev.data.damaged ?? 0),
+          qualityControl: big(ev.data.qualityControl ?? 0),
+          safetyStock: big(ev.data.safetyStock ?? 0),
+          reason: ev.data.reason,
+          reference: ev.data.reference,
+        },
+      };
     case 'AllocationCreated':
       return {
         $case: 'allocationCreated',

@@ -62,8 +62,9 @@ export type PromiseClient<S> = {
 type MessageModule = Record<string, unknown>;
 
 /**
- * Every generated message of inventory.v1, whichever proto file declares it (request
- * messages of new RPCs live in files of their own, such as allocation_changes.proto).
+ * Every generated message of inventory.v1, whichever proto file declares it: the
+ * InventoryService's request messages live in inventory_service.proto and the per-feature
+ * files (stock_states.proto, allocation_changes.proto, ...), each picked up here.
  */
 const GEN_DIR = new URL('../../src/gen/inventory/v1/', import.meta.url);
 const inventoryMessages: MessageModule = Object.assign(
