@@ -34,7 +34,7 @@ describe('projections (unit)', () => {
     ];
     const s = fold<StockReplay>(stockProjection.apply, events)!;
     expect(s).to.deep.equal({
-      sku: 'SKU-1', warehouseCode: 'WH1', onHand: 6, allocated: 0, lastMovementId: 30, version: 3,
+      sku: 'SKU-1', warehouseCode: 'WH1', onHand: 6, allocated: 0, damaged: 0, qualityControl: 0, safetyStock: 0, lastMovementId: 30, version: 3,
       createdAt: at(1).toISOString(), updatedAt: at(3).toISOString(),
     });
     expect(stockProjection.streamIdOf(s)).to.equal('stock#SKU-1#WH1');
@@ -122,6 +122,7 @@ describe('projections (unit)', () => {
       AllocationLinesFulfilled: { allocationId: 'A', lines: [{ sku: 'S', warehouseCode: 'W', quantity: 1 }], status: 'PARTIALLY_FULFILLED' },
       AllocationLinesReleased: { allocationId: 'A', lines: [{ sku: 'S', warehouseCode: 'W', quantity: 1 }], status: 'ALLOCATED' },
       AllocationExtended: { allocationId: 'A', expireTime: null },
+      StockStateMoved: { sku: 'S', warehouseCode: 'W', onHandDelta: 0, allocatedDelta: 0, onHand: 1, allocated: 0, movementId: 1, fromState: 'available', toState: 'damaged', quantity: 1, damaged: 1, reason: 'r', reference: '' },
     };
     const stockData = { sku: 'S', warehouseCode: 'W', onHandDelta: 1, allocatedDelta: 0, onHand: 1, allocated: 0, movementId: 1, reference: '', reason: 'r', toWarehouseCode: 'X', fromWarehouseCode: 'Y', allocationId: 'A', cause: 'EXPIRED' };
     for (const type of EVENT_TYPES) {
