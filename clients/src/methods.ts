@@ -29,6 +29,9 @@ const READ_PREFIX = /^(Get|List|BatchGet|Check)([A-Z]|$)/;
  */
 export const METHOD_KIND_OVERRIDES: Readonly<Record<string, MethodKind>> = Object.freeze({
   'inventory.v1.InventoryService/AllocateStock': { kind: 'keyed-write', keyField: 'allocationId', autoKey: false },
+  // Deduplicated by the caller's incoming_id, like AllocateStock; cancelling twice returns the record unchanged.
+  'inventory.v1.InventoryService/RecordIncomingStock': { kind: 'keyed-write', keyField: 'incomingId', autoKey: false },
+  'inventory.v1.InventoryService/CancelIncomingStock': { kind: 'idempotent' },
 });
 
 /**

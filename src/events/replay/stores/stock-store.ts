@@ -65,6 +65,9 @@ function movementOf(ev: DomainEvent): Movement | undefined {
     case 'AllocationReleased':
     case 'AllocationFulfilled':
     case 'AllocationExpired':
+    case 'IncomingStockRecorded':
+    case 'IncomingStockReceived':
+    case 'IncomingStockCancelled':
     case 'AllocationLinesFulfilled':
     case 'AllocationLinesReleased':
     case 'AllocationExtended':
