@@ -73,17 +73,6 @@ export class Fuzzer {
     await this.db?.end();
   }
 
-  /** Waits until the state reads the same twice, 100 ms apart (at most 5 s). */
-  private async settle(): Promise<void> {
-    let last = await this.state();
-    for (const started = Date.now(); Date.now() - started < 5000; ) {
-      await new Promise((r) => setTimeout(r, 100));
-      const now = await this.state();
-      if (now === last) return;
-      last = now;
-    }
-  }
-
   private async state(): Promise<string> {
     return JSON.stringify((await this.db!.query(STATE)).rows[0]);
   }
@@ -115,9 +104,6 @@ export class Fuzzer {
     const outcome = await send(this.client, rpc, bytes, deadlineMs);
     if (outcome.code === status.DEADLINE_EXCEEDED || outcome.code === status.CANCELLED) this.unsettled = true;
     this.calls++;
-    // A write the client gave up on may still commit on the server, during the next call's
-    // before/after reads: let it land first (the calls are sequential, nothing else writes).
-    if (rpc.writes && this.db !== undefined && (outcome.code === status.DEADLINE_EXCEEDED || outcome.code === status.CANCELLED)) await this.settle();
     const key = `${raw ? 'raw ' : ''}${status[outcome.code]}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     let problem = judge(rpc, outcome, raw);
