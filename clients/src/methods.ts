@@ -23,12 +23,12 @@ const READ_PREFIX = /^(Get|List|BatchGet|Check)([A-Z]|$)/;
 /**
  * Methods whose safety the naming rules cannot see, by `<package>.<Service>/<Method>`.
  * AllocateStock is deduplicated by its caller-chosen allocation_id (which the client must
- * not invent); releasing or fulfilling an allocation twice returns it unchanged.
+ * not invent). (ReleaseAllocation and FulfillAllocation need none: they carry an
+ * idempotency key, required with lines since a partial shipment sent twice would ship
+ * twice, which makes them keyed writes the client fills in.)
  */
 export const METHOD_KIND_OVERRIDES: Readonly<Record<string, MethodKind>> = Object.freeze({
   'inventory.v1.InventoryService/AllocateStock': { kind: 'keyed-write', keyField: 'allocationId', autoKey: false },
-  'inventory.v1.InventoryService/ReleaseAllocation': { kind: 'idempotent' },
-  'inventory.v1.InventoryService/FulfillAllocation': { kind: 'idempotent' },
   // Deduplicated by the caller's incoming_id, like AllocateStock; cancelling twice returns the record unchanged.
   'inventory.v1.InventoryService/RecordIncomingStock': { kind: 'keyed-write', keyField: 'incomingId', autoKey: false },
   'inventory.v1.InventoryService/CancelIncomingStock': { kind: 'idempotent' },

@@ -74,6 +74,9 @@ const TYPES = {
   IncomingStockRecorded: 'incoming',
   IncomingStockReceived: 'incoming',
   IncomingStockCancelled: 'incoming',
+  AllocationLinesFulfilled: 'allocation',
+  AllocationLinesReleased: 'allocation',
+  AllocationExtended: 'allocation',
 } as const satisfies Record<EventType, StreamKind>;
 
 /** The events that belong to streams of one kind. */

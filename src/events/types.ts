@@ -74,6 +74,28 @@ export interface AllocationLineData {
   quantity: number;
 }
 
+/** An allocation's status as events state it. */
+export type AllocationStatusData = 'ALLOCATED' | 'PARTIALLY_FULFILLED' | 'RELEASED' | 'FULFILLED' | 'EXPIRED';
+
+/**
+ * Closing an allocation as a whole (ReleaseAllocation or FulfillAllocation without lines,
+ * the expiry) settles every unit it still holds. `lines` (those units) and `status` (after
+ * the change) are absent on events recorded before partial fulfilment: those settled every
+ * line's whole quantity.
+ */
+export interface AllocationClosedData {
+  allocationId: string;
+  lines?: AllocationLineData[];
+  status?: AllocationStatusData;
+}
+
+/** A FulfillAllocation or ReleaseAllocation call with lines: these units of these lines. */
+export interface AllocationLinesData {
+  allocationId: string;
+  lines: AllocationLineData[];
+  status: AllocationStatusData;
+}
+
 /** The current schema version of every event payload. Bump when a payload changes shape. */
 export const SCHEMA_VERSION = 1;
 
@@ -106,9 +128,13 @@ export type DomainEvent =
         requestHash?: string;
       };
     }
-  | { type: 'AllocationReleased'; data: { allocationId: string } }
-  | { type: 'AllocationFulfilled'; data: { allocationId: string } }
-  | { type: 'AllocationExpired'; data: { allocationId: string } }
+  | { type: 'AllocationReleased'; data: AllocationClosedData }
+  | { type: 'AllocationFulfilled'; data: AllocationClosedData }
+  | { type: 'AllocationExpired'; data: AllocationClosedData }
+  | { type: 'AllocationLinesFulfilled'; data: AllocationLinesData }
+  | { type: 'AllocationLinesReleased'; data: AllocationLinesData }
+  /** ExtendAllocation: the new expire_time (ISO), or null for none. */
+  | { type: 'AllocationExtended'; data: { allocationId: string; expireTime: string | null } }
   // incoming#<sku>#<incoming id>
   | { type: 'IncomingStockRecorded'; data: IncomingKey & { quantity: number; expectedTime: string; reference: string } }
   | { type: 'IncomingStockReceived'; data: IncomingKey & { quantity: number; received: number; reference: string } }

@@ -1,8 +1,10 @@
 import type { Event } from '../gen/inventory/v1/events.js';
 import { ReleaseCause } from '../gen/inventory/v1/events.js';
 import { domainEventOf } from '../events/streams.js';
+import type { AllocationClosedData, DomainEvent, EventEnvelope, StockChange } from '../events/types.js';
+import { AllocationStatus } from '../gen/inventory/v1/allocation.js';
+import { toAllocationStatus } from './mappers.js';
 import { toStockStateMessage } from './stock-state-mappers.js';
-import type { DomainEvent, EventEnvelope, StockChange } from '../events/types.js';
 
 /**
  * Stored events to the wire: the envelope's fields plus the typed payload in the `oneof`.
@@ -35,6 +37,15 @@ function stockChange(d: StockChange) {
     onHand: big(d.onHand),
     allocated: big(d.allocated),
     movementId: big(d.movementId),
+  };
+}
+
+/** The units an allocation event settled, and its status after (unspecified on events from before both were recorded). */
+function settledUnits(d: AllocationClosedData) {
+  return {
+    allocationId: d.allocationId,
+    lines: (d.lines ?? []).map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: big(l.quantity) })),
+    status: d.status === undefined ? AllocationStatus.ALLOCATION_STATUS_UNSPECIFIED : toAllocationStatus(d.status),
   };
 }
 
@@ -96,16 +107,33 @@ export function toPayload(ev: DomainEvent): Event['payload'] {
         $case: 'allocationCreated',
         value: {
           allocationId: ev.data.allocationId,
-          lines: ev.data.lines.map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: big(l.quantity) })),
+          lines: ev.data.lines.map((l) => ({
+            sku: l.sku,
+            warehouseCode: l.warehouseCode,
+            quantity: big(l.quantity),
+            fulfilledQuantity: 0n,
+            releasedQuantity: 0n,
+            expiredQuantity: 0n,
+            heldQuantity: big(l.quantity),
+          })),
           expireTime: ev.data.expireTime === null ? undefined : new Date(ev.data.expireTime),
         },
       };
     case 'AllocationReleased':
-      return { $case: 'allocationReleased', value: { allocationId: ev.data.allocationId } };
+      return { $case: 'allocationReleased', value: settledUnits(ev.data) };
     case 'AllocationFulfilled':
-      return { $case: 'allocationFulfilled', value: { allocationId: ev.data.allocationId } };
+      return { $case: 'allocationFulfilled', value: settledUnits(ev.data) };
     case 'AllocationExpired':
-      return { $case: 'allocationExpired', value: { allocationId: ev.data.allocationId } };
+      return { $case: 'allocationExpired', value: settledUnits(ev.data) };
+    case 'AllocationLinesFulfilled':
+      return { $case: 'allocationLinesFulfilled', value: settledUnits(ev.data) };
+    case 'AllocationLinesReleased':
+      return { $case: 'allocationLinesReleased', value: settledUnits(ev.data) };
+    case 'AllocationExtended':
+      return {
+        $case: 'allocationExtended',
+        value: { allocationId: ev.data.allocationId, expireTime: ev.data.expireTime === null ? undefined : new Date(ev.data.expireTime) },
+      };
     case 'IncomingStockRecorded':
       return {
         $case: 'incomingStockRecorded',

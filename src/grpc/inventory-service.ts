@@ -6,6 +6,7 @@ import type { StockService } from '../inventory/stock.js';
 import type { StockImportService } from '../inventory/stock-import.js';
 import type { WarehouseService } from '../inventory/warehouses.js';
 import type { BatchGetStockLevelsResult } from '../gen/inventory/v1/inventory_service.js';
+import { toExpiryInput } from './allocation-mappers.js';
 import { unary, type EdgeDeps } from './call.js';
 import { toRpcStatus } from './errors.js';
 import { importStockCountsHandler } from './stock-import-handler.js';
@@ -116,10 +117,19 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
       allocation: toAllocationMessage(await uc.allocations.get(s.em, req.allocationId)),
     })),
     releaseAllocation: unary(deps, 'ReleaseAllocation', async (req, s) => ({
-      allocation: toAllocationMessage(await uc.allocations.release(s.em, s.ctx, req.allocationId)),
+      allocation: toAllocationMessage(await uc.allocations.release(s.em, s.ctx, req)),
     })),
     fulfillAllocation: unary(deps, 'FulfillAllocation', async (req, s) => ({
-      allocation: toAllocationMessage(await uc.allocations.fulfill(s.em, s.ctx, req.allocationId)),
+      allocation: toAllocationMessage(await uc.allocations.fulfill(s.em, s.ctx, req)),
+    })),
+    extendAllocation: unary(deps, 'ExtendAllocation', async (req, s) => ({
+      allocation: toAllocationMessage(
+        await uc.allocations.extend(s.em, s.ctx, {
+          ...req,
+          expiry: toExpiryInput(req.expiry),
+          expectedVersion: optionalInt(req.expectedVersion),
+        }),
+      ),
     })),
     listStockMovements: unary(deps, 'ListStockMovements', async (req, s) => {
       const page = await uc.stock.movements(s.em, req);

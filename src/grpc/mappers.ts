@@ -83,12 +83,23 @@ const ALLOCATION_STATUS: Record<AllocationRecord['status'], AllocationStatus> = 
   RELEASED: AllocationStatus.ALLOCATION_STATUS_RELEASED,
   FULFILLED: AllocationStatus.ALLOCATION_STATUS_FULFILLED,
   EXPIRED: AllocationStatus.ALLOCATION_STATUS_EXPIRED,
+  PARTIALLY_FULFILLED: AllocationStatus.ALLOCATION_STATUS_PARTIALLY_FULFILLED,
 };
+
+export const toAllocationStatus = (s: AllocationRecord['status']): AllocationStatus => ALLOCATION_STATUS[s];
 
 export const toAllocationMessage = (a: AllocationRecord): AllocationMessage => ({
   allocationId: a.allocationId,
   status: ALLOCATION_STATUS[a.status],
-  lines: a.lines.map((l) => ({ sku: l.sku, warehouseCode: l.warehouseCode, quantity: BigInt(l.quantity) })),
+  lines: a.lines.map((l) => ({
+    sku: l.sku,
+    warehouseCode: l.warehouseCode,
+    quantity: BigInt(l.quantity),
+    fulfilledQuantity: BigInt(l.fulfilled),
+    releasedQuantity: BigInt(l.released),
+    expiredQuantity: BigInt(l.expired),
+    heldQuantity: BigInt(l.quantity - l.fulfilled - l.released - l.expired),
+  })),
   expireTime: a.expireTime ?? undefined,
   version: BigInt(a.version),
   createTime: a.createTime,

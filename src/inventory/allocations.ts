@@ -4,12 +4,16 @@ import type { AllocationRecord } from '../persistence/repositories/allocation.re
 import type { CallContext, UnitOfWork } from '../persistence/unit-of-work.js';
 import { allocateBatch, type Outcome } from './allocation/allocate-batch.js';
 import { validateAllocate, type AllocateCommand, type AllocateInput } from './allocation/allocate-command.js';
-import { closeAllocation, expireNext } from './allocation/life-cycle.js';
+import { extendAllocation, type ExtendInput } from './allocation/extension.js';
+import type { SettleInput } from './allocation/settle-command.js';
+import { expireNext, settleAllocation } from './allocation/settlement.js';
 import { Batcher } from './batcher.js';
 import { DomainError, notFound } from './errors.js';
 import * as sv from './stock-validation.js';
 
 export { MAX_LINES, type AllocateInput, type AllocateLineInput } from './allocation/allocate-command.js';
+export type { ExpiryInput, ExtendInput } from './allocation/extension.js';
+export type { SettleInput, SettleLineInput } from './allocation/settle-command.js';
 
 export interface AllocationOptions {
   /** Most AllocateStock calls served by one transaction; 1 turns batching off. */
@@ -28,14 +32,15 @@ export interface AllocationObserver {
 }
 
 /**
- * AllocateStock, GetAllocation, ReleaseAllocation, FulfillAllocation and expiry.
+ * AllocateStock, GetAllocation, ReleaseAllocation, FulfillAllocation, ExtendAllocation and expiry.
  *
  * AllocateStock is all or nothing and never oversells: the levels it may take from are
  * locked (one statement, primary-key order) before anything is decided, and the CHECK
  * constraints refuse what slips through. Concurrent calls are grouped by a `Batcher` into
  * one transaction each (`allocation/allocate-batch.ts`); every call in a batch still gets
  * its own allocation, ledger rows, events and result, exactly as if it had run alone.
- * The life cycle after creation is in `allocation/life-cycle.ts`.
+ * After creation: settling units (fulfil, release, expire) in `allocation/settlement.ts`
+ * by the rules of `allocation/holds.ts`, and new holds in `allocation/extension.ts`.
  */
 export class AllocationService {
   private readonly batcher: Batcher<AllocateCommand, Outcome>;
@@ -108,12 +113,19 @@ export class AllocationService {
     return found;
   }
 
-  release(em: EntityManager, ctx: CallContext, id: string): Promise<AllocationRecord> {
-    return closeAllocation(this.uow, em, ctx, id, 'RELEASED');
+  /** ReleaseAllocation: every unit still held, or (with lines) some of them. */
+  release(em: EntityManager, ctx: CallContext, input: SettleInput): Promise<AllocationRecord> {
+    return settleAllocation(this.uow, em, ctx, 'RELEASE', input);
   }
 
-  fulfill(em: EntityManager, ctx: CallContext, id: string): Promise<AllocationRecord> {
-    return closeAllocation(this.uow, em, ctx, id, 'FULFILLED');
+  /** FulfillAllocation: every unit still held, or (with lines) a partial shipment. */
+  fulfill(em: EntityManager, ctx: CallContext, input: SettleInput): Promise<AllocationRecord> {
+    return settleAllocation(this.uow, em, ctx, 'FULFIL', input);
+  }
+
+  /** ExtendAllocation: a new expire_time (or none) while the allocation holds units. */
+  extend(em: EntityManager, ctx: CallContext, input: ExtendInput): Promise<AllocationRecord> {
+    return extendAllocation(this.uow, em, ctx, input);
   }
 
   /** Expires the allocation due longest ago (see `expireNext`); its id, or undefined when none is due. */

@@ -23,6 +23,9 @@ const EVENT_TYPES = [
   'IncomingStockRecorded',
   'IncomingStockReceived',
   'IncomingStockCancelled',
+  'AllocationLinesFulfilled',
+  'AllocationLinesReleased',
+  'AllocationExtended',
 ] as const satisfies readonly EventType[];
 // Fails to compile when the catalog gains a type this list lacks.
 const everyType: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;

@@ -203,6 +203,7 @@ describe('the packed client package (e2e)', function () {
       expect(stdout).to.contain('217 2');
       expect(stdout).to.contain('Blue mug');
       expect(stdout).to.contain("[ 'SKU-1@BER-1x2', 'SKU-2@HAM-1x1' ]");
+      expect(stdout).to.contain('held 2');
       expect(stdout).to.not.contain('false');
     } finally {
       await fresh.stop();

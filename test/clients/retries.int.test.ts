@@ -112,7 +112,7 @@ describe('client retries against a server that fails on cue (int)', () => {
     }
   });
 
-  it('retries AllocateStock by its allocation_id, and release/fulfil as idempotent', async () => {
+  it('retries AllocateStock by its allocation_id, and release/fulfil/extend with a key it fills in', async () => {
     server.failures.set('AllocateStock', 1);
     await client.allocateStock({ allocationId: 'order-1', lines: [{ sku: 'S', quantity: 2 }], ttl: { seconds: 900 } });
     const sent = server.callsOf('AllocateStock');
@@ -129,6 +129,15 @@ describe('client retries against a server that fails on cue (int)', () => {
     await client.fulfillAllocation({ allocationId: 'order-1' });
     expect(server.callsOf('ReleaseAllocation')).to.have.length(2);
     expect(server.callsOf('FulfillAllocation')).to.have.length(2);
+    // A partial shipment's retry carries the first attempt's key, so it cannot ship twice.
+    server.failures.set('FulfillAllocation', 1);
+    await client.fulfillAllocation({ allocationId: 'order-1', lines: [{ sku: 'S', quantity: 1 }] });
+    const partial = server.callsOf('FulfillAllocation').slice(-2).map((c) => c.request.idempotencyKey);
+    expect(partial[0]).to.be.a('string').and.not.equal('');
+    expect(partial[1]).to.equal(partial[0]);
+    server.failures.set('ExtendAllocation', 1);
+    await client.extendAllocation({ allocationId: 'order-1', expiry: { $case: 'noExpiry', value: true } });
+    expect(server.callsOf('ExtendAllocation')).to.have.length(2);
   });
 
   it('does not retry codes that are not transient', async () => {

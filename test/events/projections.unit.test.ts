@@ -58,6 +58,42 @@ describe('projections (unit)', () => {
     expect(() => allocationProjection.apply(undefined, released)).to.throw(ReplayError, /before the entity was created/);
   });
 
+  it('allocation: partial settlements, an extension and the expiry of the rest, checked against what the events state', () => {
+    const id = 'allocation#A-2';
+    const created = env(id, 1, {
+      type: 'AllocationCreated',
+      data: { allocationId: 'A-2', lines: [{ sku: 'S2', warehouseCode: 'WH1', quantity: 2 }, { sku: 'S1', warehouseCode: 'WH1', quantity: 5 }], expireTime: null },
+    });
+    const shipped = env(id, 2, { type: 'AllocationLinesFulfilled', data: { allocationId: 'A-2', lines: [{ sku: 'S1', warehouseCode: 'WH1', quantity: 3 }], status: 'PARTIALLY_FULFILLED' } });
+    const released = env(id, 3, { type: 'AllocationLinesReleased', data: { allocationId: 'A-2', lines: [{ sku: 'S2', warehouseCode: 'WH1', quantity: 1 }], status: 'PARTIALLY_FULFILLED' } });
+    const extended = env(id, 4, { type: 'AllocationExtended', data: { allocationId: 'A-2', expireTime: '2026-11-25T13:00:00.000Z' } });
+    const rest = [
+      { sku: 'S1', warehouseCode: 'WH1', quantity: 2 },
+      { sku: 'S2', warehouseCode: 'WH1', quantity: 1 },
+    ];
+    const expired = env(id, 5, { type: 'AllocationExpired', data: { allocationId: 'A-2', lines: rest, status: 'FULFILLED' } });
+    const s = fold<AllocationReplay>(allocationProjection.apply, [created, shipped, released, extended, expired])!;
+    expect(s).to.include({ status: 'FULFILLED', version: 5, expireTime: '2026-11-25T13:00:00.000Z' });
+    expect(s.lines).to.deep.equal([
+      { sku: 'S1', warehouseCode: 'WH1', quantity: 5, fulfilled: 3, released: 0, expired: 2 },
+      { sku: 'S2', warehouseCode: 'WH1', quantity: 2, fulfilled: 0, released: 1, expired: 1 },
+    ]);
+    const upTo = (k: number) => fold<AllocationReplay>(allocationProjection.apply, [created, shipped, released, extended, expired].slice(0, k))!;
+    const wrongStatus = env(id, 5, { type: 'AllocationExpired', data: { allocationId: 'A-2', lines: rest, status: 'EXPIRED' } });
+    expect(() => allocationProjection.apply(upTo(4), wrongStatus)).to.throw(ReplayError, /says status EXPIRED, but its units leave it FULFILLED/);
+    const wrongUnits = env(id, 5, { type: 'AllocationExpired', data: { allocationId: 'A-2', lines: rest.slice(0, 1), status: 'FULFILLED' } });
+    expect(() => allocationProjection.apply(upTo(4), wrongUnits)).to.throw(ReplayError, /but the allocation holds/);
+    const tooMany = env(id, 3, { type: 'AllocationLinesFulfilled', data: { allocationId: 'A-2', lines: [{ sku: 'S1', warehouseCode: 'WH1', quantity: 3 }], status: 'FULFILLED' } });
+    expect(() => allocationProjection.apply(upTo(2), tooMany)).to.throw(ReplayError, /is not held \(held 2\)/);
+    const late = env(id, 6, { type: 'AllocationExtended', data: { allocationId: 'A-2', expireTime: null } });
+    expect(() => allocationProjection.apply(s, late)).to.throw(ReplayError, /AllocationExtended at version 6 but the allocation is FULFILLED/);
+  });
+
+  it('allocation: a snapshot from before partial fulfilment revives with settled units by its status', () => {
+    const old = { allocationId: 'A-3', status: 'FULFILLED', lines: [{ sku: 'S1', warehouseCode: 'WH1', quantity: 4 }], expireTime: null, version: 2, createdAt: at(1).toISOString(), updatedAt: at(2).toISOString() };
+    expect(allocationProjection.revive(old, 'allocation#A-3').lines).to.deep.equal([{ sku: 'S1', warehouseCode: 'WH1', quantity: 4, fulfilled: 4, released: 0, expired: 0 }]);
+  });
+
   it('warehouse: an update merges only the changed fields; a second create is an error', () => {
     const created = env('warehouse#WH1', 1, { type: 'WarehouseCreated', data: { code: 'WH1', name: 'n', region: 'eu', priority: 1, active: true } });
     const updated = env('warehouse#WH1', 2, { type: 'WarehouseUpdated', data: { code: 'WH1', changes: { active: false } } });
@@ -122,6 +158,9 @@ describe('projections (unit)', () => {
       WarehouseUpdated: { code: 'W', changes: {} },
       ItemCreated: { sku: 'S', name: 'n', description: '' },
       AllocationCreated: { allocationId: 'A', lines: [], expireTime: '2026-12-01T00:00:00.000Z' },
+      AllocationLinesFulfilled: { allocationId: 'A', lines: [{ sku: 'S', warehouseCode: 'W', quantity: 1 }], status: 'PARTIALLY_FULFILLED' },
+      AllocationLinesReleased: { allocationId: 'A', lines: [{ sku: 'S', warehouseCode: 'W', quantity: 1 }], status: 'ALLOCATED' },
+      AllocationExtended: { allocationId: 'A', expireTime: null },
       StockStateMoved: { ...stockData(), fromState: 'available', toState: 'damaged', quantity: 1, damaged: 1, reason: 'r', reference: '' },
       IncomingStockRecorded: { incomingId: 'I', sku: 'S', warehouseCode: 'W', quantity: 2, expectedTime: '2026-12-01T00:00:00.000Z', reference: '' },
       IncomingStockReceived: { incomingId: 'I', sku: 'S', warehouseCode: 'W', quantity: 1, received: 1, reference: '' },

@@ -95,7 +95,7 @@ describe('verify and rebuild: stock levels, the ledger and allocations (int)', (
       const r = await verify(t.databaseUrl, t.table);
       expect(r.sample).to.have.members([
         `stock#S3#A: lastMovementId: event store ${last!.id}, PostgreSQL null`,
-        'allocation#ord-open: lines: event store [{"sku":"S2","warehouseCode":"C","quantity":1}], PostgreSQL [{"sku":"S2","warehouseCode":"C","quantity":2}]',
+        'allocation#ord-open: lines: event store [{"sku":"S2","warehouseCode":"C","quantity":1,"fulfilled":0,"released":0,"expired":0}], PostgreSQL [{"sku":"S2","warehouseCode":"C","quantity":2,"fulfilled":0,"released":0,"expired":0}]',
         'stock#S3#C: in PostgreSQL but the event store has no event of it',
       ]);
     } finally {

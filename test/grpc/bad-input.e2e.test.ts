@@ -36,7 +36,7 @@ describe('bad input is INVALID_ARGUMENT naming the field, and changes nothing (e
 
   before(async () => {
     url = await freshDatabase();
-    const config = loadConfig({ GRPC_PORT: '0', DATABASE_URL: url, DYNAMODB_ENDPOINT: dynamoEndpoint(), EVENTS_TABLE: freshTableName(), DATABASE_POOL_MIN: '0' });
+    const config = loadConfig({ GRPC_PORT: '0', METRICS_PORT: '0', DATABASE_URL: url, DYNAMODB_ENDPOINT: dynamoEndpoint(), EVENTS_TABLE: freshTableName(), DATABASE_POOL_MIN: '0' });
     app = await startApp(config, pino({ level: 'info' }, logs));
     address = `127.0.0.1:${app.port}`;
     raw = new InventoryServiceClient(address, credentials.createInsecure());

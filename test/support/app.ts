@@ -1,8 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { credentials, Metadata, type Client, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import * as inventoryMessages from '../../src/gen/inventory/v1/inventory_service.js';
-import * as stockStateMessages from '../../src/gen/inventory/v1/stock_states.js';
 import { InventoryServiceClient, type DeepPartial, type InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { dynamoEndpoint, freshDatabase, freshTableName, quietLog } from './stack.js';
 
@@ -63,13 +62,25 @@ export type PromiseClient<S> = {
 type MessageModule = Record<string, unknown>;
 
 /**
+ * Every generated message of inventory.v1, whichever proto file declares it: the
+ * InventoryService's request messages live in inventory_service.proto and the per-feature
+ * files (stock_states.proto, allocation_changes.proto, ...), each picked up here.
+ */
+const GEN_DIR = new URL('../../src/gen/inventory/v1/', import.meta.url);
+const inventoryMessages: MessageModule = Object.assign(
+  {},
+  ...(await Promise.all(
+    readdirSync(GEN_DIR)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => import(new URL(f, GEN_DIR).href) as Promise<MessageModule>),
+  )),
+);
+
+/**
  * Wraps a generated client: requests may leave fields out (filled with proto defaults by
  * the generated `<Method>Request.fromPartial`), responses come back as promises.
  */
-/** The InventoryService's request messages live in inventory_service.proto and the per-feature files. */
-const serviceMessages: MessageModule = { ...inventoryMessages, ...stockStateMessages };
-
-export function promiseClient<S>(client: Client, messages: MessageModule = serviceMessages): PromiseClient<S> {
+export function promiseClient<S>(client: Client, messages: MessageModule = inventoryMessages): PromiseClient<S> {
   return new Proxy({} as PromiseClient<S>, {
     get(_target, name: string) {
       const method = (client as unknown as Record<string, Function>)[name];

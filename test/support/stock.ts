@@ -28,7 +28,7 @@ export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>
 
 /**
  * The ledger and allocation invariants of every stock level: on_hand and each unavailable
- * state equal the sums of their ledger deltas, no count is negative, allocated equals the units of its ALLOCATED allocation lines, and
+ * state equal the sums of their ledger deltas, no count is negative, allocated equals the units still held by allocation lines, and
  * the level's version equals its number of ledger rows and of outbox events on its stream.
  * Returns the levels that break one (empty when all hold).
  */
@@ -41,9 +41,9 @@ export async function brokenInvariants(url: string): Promise<Array<Record<string
               max(stock_version) as max_version
          from stock_movement group by sku, warehouse_code
      ), promised as (
-       select l.sku, l.warehouse_code, sum(l.quantity) as allocated
+       select l.sku, l.warehouse_code, sum(l.quantity - l.fulfilled_quantity - l.released_quantity - l.expired_quantity) as allocated
          from allocation_line l join allocation a using (allocation_id)
-        where a.status = 'ALLOCATED' group by l.sku, l.warehouse_code
+        where a.status in ('ALLOCATED', 'PARTIALLY_FULFILLED') group by l.sku, l.warehouse_code
      ), events as (
        select stream_id, count(*) as n, max(version) as max_version from event_outbox group by stream_id
      )

@@ -25,7 +25,7 @@ const serviceOf = (m: MethodName) => m.slice(0, m.indexOf('/'));
  */
 const RULES: Record<BuiltInRole, (m: MethodName) => boolean> = {
   reader: (m) => serviceOf(m) === INVENTORY && (/^(Get|List)/.test(shortName(m)) || shortName(m) === 'BatchGetStockLevels'),
-  allocator: (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && ['AllocateStock', 'ReleaseAllocation', 'FulfillAllocation'].includes(shortName(m))),
+  allocator: (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && ['AllocateStock', 'ReleaseAllocation', 'FulfillAllocation', 'ExtendAllocation'].includes(shortName(m))),
   'stock-keeper': (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && STOCK_KEEPING.includes(shortName(m))),
   'catalog-admin': (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && /^(Create|Update)(Warehouse|Item)$/.test(shortName(m))),
   auditor: (m) => serviceOf(m) === EVENTS,

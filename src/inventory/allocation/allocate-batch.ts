@@ -9,6 +9,7 @@ import { DomainError, notFoundField } from '../errors.js';
 import { available } from '../stock-level.js';
 import { StockChanges } from '../stock-changes.js';
 import type { AllocateCommand } from './allocate-command.js';
+import { unsettled } from './holds.js';
 
 export type Outcome =
   | { readonly kind: 'created'; readonly allocation: AllocationRecord }
@@ -150,7 +151,7 @@ async function allocateInTx(tx: Tx, commands: readonly AllocateCommand[]): Promi
     const a = byId.get(r.command.allocationId)!;
     return {
       kind: 'created',
-      allocation: { ...a, status: 'ALLOCATED', version: 1, updateTime: a.createTime },
+      allocation: { ...a, lines: a.lines.map(unsettled), status: 'ALLOCATED', version: 1, updateTime: a.createTime },
     };
   });
 }

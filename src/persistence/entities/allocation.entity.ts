@@ -1,7 +1,7 @@
 import { Entity, EntityRepositoryType, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { AllocationRepository } from '../repositories/allocation.repository.js';
 
-export const ALLOCATION_STATUSES = ['ALLOCATED', 'RELEASED', 'FULFILLED', 'EXPIRED'] as const;
+export const ALLOCATION_STATUSES = ['ALLOCATED', 'RELEASED', 'FULFILLED', 'EXPIRED', 'PARTIALLY_FULFILLED'] as const;
 export type AllocationStatus = (typeof ALLOCATION_STATUSES)[number];
 
 /**
@@ -13,7 +13,7 @@ export type AllocationStatus = (typeof ALLOCATION_STATUSES)[number];
 // The expiry sweeper's queue: only allocations that still hold stock and can expire.
 @Index({
   name: 'allocation_expiry_idx',
-  expression: `create index "allocation_expiry_idx" on "allocation" ("expire_time") where "status" = 'ALLOCATED' and "expire_time" is not null`,
+  expression: `create index "allocation_expiry_idx" on "allocation" ("expire_time") where "status" in ('ALLOCATED', 'PARTIALLY_FULFILLED') and "expire_time" is not null`,
 })
 export class Allocation {
   [EntityRepositoryType]?: AllocationRepository;

@@ -9,6 +9,7 @@ import { Migration20261201000001Actors } from './Migration20261201000001Actors.j
 import { Migration20261201090000Integrity } from './Migration20261201090000Integrity.js';
 import { Migration20261202100000StockStates } from './Migration20261202100000StockStates.js';
 import { Migration20261202100001IncomingStock } from './Migration20261202100001IncomingStock.js';
+import { Migration20261202110000AllocationChanges } from './Migration20261202110000AllocationChanges.js';
 import { Migration20261202120000StockImports } from './Migration20261202120000StockImports.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
@@ -23,5 +24,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201090000Integrity', class: Migration20261201090000Integrity },
   { name: 'Migration20261202100000StockStates', class: Migration20261202100000StockStates },
   { name: 'Migration20261202100001IncomingStock', class: Migration20261202100001IncomingStock },
+  { name: 'Migration20261202110000AllocationChanges', class: Migration20261202110000AllocationChanges },
   { name: 'Migration20261202120000StockImports', class: Migration20261202120000StockImports },
 ];

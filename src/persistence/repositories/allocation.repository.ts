@@ -7,6 +7,10 @@ export interface AllocationLineRecord {
   readonly sku: string;
   readonly warehouseCode: string;
   readonly quantity: number;
+  /** Units shipped, given back by a release, given back by the expiry; the rest is held. */
+  readonly fulfilled: number;
+  readonly released: number;
+  readonly expired: number;
 }
 
 export interface AllocationRecord {
@@ -22,7 +26,9 @@ export interface AllocationRecord {
   readonly updateTime: Date;
 }
 
-export type NewAllocation = Omit<AllocationRecord, 'status' | 'version' | 'updateTime'>;
+export type NewAllocation = Omit<AllocationRecord, 'status' | 'version' | 'updateTime' | 'lines'> & {
+  readonly lines: ReadonlyArray<Pick<AllocationLineRecord, 'sku' | 'warehouseCode' | 'quantity'>>;
+};
 
 interface AllocationRow {
   allocation_id: string;
@@ -33,11 +39,12 @@ interface AllocationRow {
   version: number;
   created_at: string;
   updated_at: string;
-  lines: Array<{ sku: string; warehouse_code: string; quantity: number | string }> | null;
+  lines: Array<{ sku: string; warehouse_code: string; quantity: number | string; fulfilled: number | string; released: number | string; expired: number | string }> | null;
 }
 
 const SELECT = `select a.allocation_id, a.status, a.request_hash, a.owner, a.expire_time, a.version, a.created_at, a.updated_at,
-       (select json_agg(json_build_object('sku', l.sku, 'warehouse_code', l.warehouse_code, 'quantity', l.quantity)
+       (select json_agg(json_build_object('sku', l.sku, 'warehouse_code', l.warehouse_code, 'quantity', l.quantity,
+                                           'fulfilled', l.fulfilled_quantity, 'released', l.released_quantity, 'expired', l.expired_quantity)
                         order by l.sku, l.warehouse_code)
           from allocation_line l where l.allocation_id = a.allocation_id) as lines
   from allocation a`;
@@ -47,7 +54,14 @@ const toRecord = (r: AllocationRow): AllocationRecord => ({
   status: r.status,
   requestHash: r.request_hash,
   owner: r.owner,
-  lines: (r.lines ?? []).map((l) => ({ sku: l.sku, warehouseCode: l.warehouse_code, quantity: num(l.quantity) })),
+  lines: (r.lines ?? []).map((l) => ({
+    sku: l.sku,
+    warehouseCode: l.warehouse_code,
+    quantity: num(l.quantity),
+    fulfilled: num(l.fulfilled),
+    released: num(l.released),
+    expired: num(l.expired),
+  })),
   expireTime: dateOrNull(r.expire_time),
   version: r.version,
   createTime: date(r.created_at),
@@ -102,32 +116,54 @@ export class AllocationRepository extends EntityRepository<Allocation> {
     return new Map(rows.map((r) => [r.allocation_id, toRecord(r)]));
   }
 
-  /** Reads and row-locks one allocation (its lines come along, unlocked: they never change). */
+  /** Reads and row-locks one allocation (its lines come along, unlocked: only the holder of the allocation's lock changes them). */
   async lockWithLines(id: string): Promise<AllocationRecord | null> {
     const rows = await query<AllocationRow>(this.getEntityManager(), `${SELECT} where a.allocation_id = ? for update of a`, [id]);
     return rows[0] === undefined ? null : toRecord(rows[0]);
   }
 
   /**
-   * Locks the ALLOCATED allocation whose expire_time passed longest ago, skipping those
-   * another transaction (another sweeper instance) holds; null when none is due.
+   * Locks the allocation still holding units whose expire_time passed longest ago, skipping
+   * those another transaction (another sweeper, an ExtendAllocation) holds; null when none
+   * is due. Under READ COMMITTED a row changed since the statement's snapshot is re-checked
+   * against the condition, so an expire_time just moved by ExtendAllocation is honoured.
    */
   async lockNextDue(now: Date): Promise<AllocationRecord | null> {
     const rows = await query<AllocationRow>(
       this.getEntityManager(),
-      `${SELECT} where a.status = 'ALLOCATED' and a.expire_time is not null and a.expire_time <= ?
+      `${SELECT} where a.status in ('ALLOCATED', 'PARTIALLY_FULFILLED') and a.expire_time is not null and a.expire_time <= ?
         order by a.expire_time limit 1 for update of a skip locked`,
       [now],
     );
     return rows[0] === undefined ? null : toRecord(rows[0]);
   }
 
-  async setStatus(id: string, status: AllocationStatus, version: number, now: Date): Promise<void> {
-    await query(this.getEntityManager(), `update allocation set status = ?, version = ?, updated_at = ? where allocation_id = ?`, [
-      status,
-      version,
-      now,
-      id,
-    ]);
+  /** Writes a settlement: the allocation's new status and version, and the settled units of every line. */
+  async saveSettlement(id: string, status: AllocationStatus, version: number, now: Date, lines: readonly AllocationLineRecord[]): Promise<void> {
+    await query(
+      this.getEntityManager(),
+      `with lines as (
+         update allocation_line l set fulfilled_quantity = x.fulfilled, released_quantity = x.released, expired_quantity = x.expired
+           from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) as x(sku, code, fulfilled, released, expired)
+          where l.allocation_id = ? and l.sku = x.sku and l.warehouse_code = x.code
+       )
+       update allocation set status = ?, version = ?, updated_at = ? where allocation_id = ?`,
+      [
+        lines.map((l) => l.sku),
+        lines.map((l) => l.warehouseCode),
+        lines.map((l) => l.fulfilled),
+        lines.map((l) => l.released),
+        lines.map((l) => l.expired),
+        id,
+        status,
+        version,
+        now,
+        id,
+      ],
+    );
+  }
+
+  async setExpireTime(id: string, expireTime: Date | null, version: number, now: Date): Promise<void> {
+    await query(this.getEntityManager(), `update allocation set expire_time = ?, version = ?, updated_at = ? where allocation_id = ?`, [expireTime, version, now, id]);
   }
 }

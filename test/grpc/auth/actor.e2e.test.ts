@@ -81,6 +81,13 @@ describe('who did it: actors, allocation owners, idempotency keys per caller (e2
     expect(denied.code).to.equal(status.PERMISSION_DENIED);
     expect(denied.details).to.match(/allocation "order-2" belongs to another caller/);
     expect((await failure(returns.fulfillAllocation({ allocationId: 'order-2' }))).code).to.equal(status.PERMISSION_DENIED);
+    // The partial calls and ExtendAllocation follow the same rule.
+    const partial = { allocationId: 'order-2', lines: [{ sku: 'SKU-1', warehouseCode: '', quantity: 1n }], idempotencyKey: 'part-1' };
+    expect((await failure(returns.fulfillAllocation(partial))).code).to.equal(status.PERMISSION_DENIED);
+    expect((await failure(returns.releaseAllocation(partial))).code).to.equal(status.PERMISSION_DENIED);
+    const extend = await failure(returns.extendAllocation({ allocationId: 'order-2', expiry: { $case: 'noExpiry', value: true }, idempotencyKey: '' }));
+    expect(extend.code).to.equal(status.PERMISSION_DENIED);
+    expect(extend.details).to.match(/allocation "order-2" belongs to another caller; only it or an admin may extend it/);
     // The same id from another caller is taken, and nothing of the allocation leaks.
     const clash = await failure(returns.allocateStock({ allocationId: 'order-2', lines: [{ sku: 'SKU-1', quantity: 1n }] }));
     expect(clash.code).to.equal(status.ALREADY_EXISTS);

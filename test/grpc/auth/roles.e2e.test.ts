@@ -29,6 +29,7 @@ const EXPECTED: Record<string, readonly Exclude<BuiltInRole, 'admin'>[]> = {
   'inventory.v1.InventoryService/GetAllocation': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.InventoryService/ReleaseAllocation': ['allocator'],
   'inventory.v1.InventoryService/FulfillAllocation': ['allocator'],
+  'inventory.v1.InventoryService/ExtendAllocation': ['allocator'],
   'inventory.v1.InventoryService/ListStockMovements': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.InventoryService/ListLowStock': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.InventoryService/MoveStock': ['stock-keeper'],

@@ -11,7 +11,7 @@ interface Row {
   version: number;
   created_at: Date;
   updated_at: Date;
-  lines: Array<{ sku: string; warehouse_code: string; quantity: number | string }> | null;
+  lines: Array<{ sku: string; warehouse_code: string; quantity: number | string; fulfilled: number | string; released: number | string; expired: number | string }> | null;
 }
 
 /**
@@ -25,7 +25,8 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
     const allocationIds = ids.map((id) => id.slice('allocation#'.length));
     const rows = await sql.query<Row>(
       `select a.allocation_id, a.status, a.request_hash, a.owner, a.expire_time, a.version, a.created_at, a.updated_at,
-              (select json_agg(json_build_object('sku', l.sku, 'warehouse_code', l.warehouse_code, 'quantity', l.quantity))
+              (select json_agg(json_build_object('sku', l.sku, 'warehouse_code', l.warehouse_code, 'quantity', l.quantity,
+                                                 'fulfilled', l.fulfilled_quantity, 'released', l.released_quantity, 'expired', l.expired_quantity))
                  from allocation_line l where l.allocation_id = a.allocation_id) as lines
          from allocation a where a.allocation_id = any($1)`,
       [allocationIds],
@@ -36,7 +37,16 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
         {
           allocationId: r.allocation_id,
           status: r.status,
-          lines: sortLines((r.lines ?? []).map((l) => ({ sku: l.sku, warehouseCode: l.warehouse_code, quantity: Number(l.quantity) }))),
+          lines: sortLines(
+            (r.lines ?? []).map((l) => ({
+              sku: l.sku,
+              warehouseCode: l.warehouse_code,
+              quantity: Number(l.quantity),
+              fulfilled: Number(l.fulfilled),
+              released: Number(l.released),
+              expired: Number(l.expired),
+            })),
+          ),
           expireTime: r.expire_time === null ? null : iso(r.expire_time),
           requestHash: r.request_hash,
           owner: r.owner,
@@ -77,9 +87,17 @@ export const allocationStore: ProjectionStore<AllocationReplay> = {
     );
     const lines = states.flatMap((s) => s.lines.map((l) => ({ id: s.allocationId, ...l })));
     await sql.query(
-      `insert into allocation_line (allocation_id, sku, warehouse_code, quantity)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[])`,
-      [lines.map((l) => l.id), lines.map((l) => l.sku), lines.map((l) => l.warehouseCode), lines.map((l) => l.quantity)],
+      `insert into allocation_line (allocation_id, sku, warehouse_code, quantity, fulfilled_quantity, released_quantity, expired_quantity)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])`,
+      [
+        lines.map((l) => l.id),
+        lines.map((l) => l.sku),
+        lines.map((l) => l.warehouseCode),
+        lines.map((l) => l.quantity),
+        lines.map((l) => l.fulfilled),
+        lines.map((l) => l.released),
+        lines.map((l) => l.expired),
+      ],
     );
   },
 };

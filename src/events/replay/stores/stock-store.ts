@@ -68,6 +68,9 @@ function movementOf(ev: DomainEvent): Movement | undefined {
     case 'IncomingStockRecorded':
     case 'IncomingStockReceived':
     case 'IncomingStockCancelled':
+    case 'AllocationLinesFulfilled':
+    case 'AllocationLinesReleased':
+    case 'AllocationExtended':
       return undefined;
     default: {
       const never: never = ev;
