@@ -57,6 +57,9 @@ export interface Config {
     /** StreamEvents: DynamoDB Query requests in flight per instance, and calls waiting for one. */
     readonly streamReadConcurrency: number;
     readonly streamReadQueue: number;
+    /** StreamEvents calls streaming at once, and the longest wait for a place (docs/event-feed.md). */
+    readonly streamActiveCalls: number;
+    readonly streamQueueWaitMs: number;
   };
   readonly feed: {
     /** Appended rows of the global feed are kept this long, then pruned. */
@@ -175,6 +178,8 @@ const schema = securitySchema.extend({
   MAX_SUBSCRIPTIONS: int(1, 1_000_000).default(10_000),
   STREAM_READ_CONCURRENCY: int(1, 1000).default(16),
   STREAM_READ_QUEUE: int(0, 1_000_000).default(1000),
+  STREAM_ACTIVE_CALLS: int(1, 10_000).default(32),
+  STREAM_QUEUE_WAIT_MS: int(0, 600_000).default(5000),
   IDEMPOTENCY_RETENTION_HOURS: int(1, 87_600).default(168),
   IDEMPOTENCY_PURGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
@@ -270,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       streamPageSize: e.STREAM_PAGE_SIZE,
       streamReadConcurrency: e.STREAM_READ_CONCURRENCY,
       streamReadQueue: e.STREAM_READ_QUEUE,
+      streamActiveCalls: e.STREAM_ACTIVE_CALLS,
+      streamQueueWaitMs: e.STREAM_QUEUE_WAIT_MS,
     },
     feed: {
       retentionHours: e.FEED_RETENTION_HOURS,
