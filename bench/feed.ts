@@ -169,8 +169,8 @@ async function main(): Promise<void> {
         CACHE_STATS_INTERVAL_MS: '0',
         ...extraEnv,
       },
-      // The service's log (one line per failed call) and the inspector's banner would drown the results.
-      stdio: ['ignore', 'ignore', 'ignore'],
+      // The service's log (one line per failed call) would drown the results; stderr shows a crash.
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     cleanups.push(() => stopChild(service));
     const address = `127.0.0.1:${servicePort}`;
