@@ -41,7 +41,8 @@ import { runLoad } from './load.js';
  * BENCH_SERVICE_DIST (the service build to measure, default this one's dist/: a copy of
  * another commit's dist/ inside this checkout gives a before/after with the same bench),
  * BENCH_STREAM_CALLS, BENCH_STREAM_EVENTS, BENCH_STREAM_DEADLINE_MS (per call, default 600 s),
- * BENCH_STREAM_RETRY (1: a call told RESOURCE_EXHAUSTED retries after 1-2 s until its deadline).
+ * BENCH_STREAM_RETRY (1: a call told RESOURCE_EXHAUSTED retries after 1-2 s until its deadline),
+ * BENCH_HEAP_TOP (N > 0: a heap snapshot per row, and the N names that grew most, per idle subscriber).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000').split(',').map(Number);
@@ -51,6 +52,7 @@ const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 300);
 const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 5000);
 const STREAM_DEADLINE_MS = Number(process.env.BENCH_STREAM_DEADLINE_MS ?? 600_000);
 const STREAM_RETRY = process.env.BENCH_STREAM_RETRY === '1';
+const HEAP_TOP = Number(process.env.BENCH_HEAP_TOP ?? 0);
 const SERVICE_DIST = path.resolve(process.env.BENCH_SERVICE_DIST ?? path.join(here, '..'));
 const MATCHING = 5;
 const CHANNELS = 8;
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
         GRPC_PORT: String(servicePort),
         LOG_LEVEL: 'error',
         CACHE_STATS_INTERVAL_MS: '0',
+        METRICS_PORT: '0', // the default port may be taken by another service on this machine
         ...extraEnv,
       },
       // The service's log (one line per failed call) would drown the results; stderr shows a crash.
@@ -263,6 +266,7 @@ async function main(): Promise<void> {
     await runLoad(write, { inFlight: WRITERS, durationMs: 2000, warmupMs: 500 });
 
     const rows: Row[] = [];
+    let baseHeap: Map<string, { count: number; bytes: number }> | undefined;
     for (const n of SUBSCRIBERS) {
       while (idle.length < n) {
         openIdle(idle.length);
@@ -270,6 +274,17 @@ async function main(): Promise<void> {
       }
       await sleep(3000 + n); // every subscription has started (and, before issue 13, run its first queries)
       const memory = await inspector.memoryAfterGc();
+      if (HEAP_TOP > 0) {
+        const heap = await inspector.heapByName();
+        if (n > 0 && baseHeap !== undefined) {
+          const grown = [...heap]
+            .map(([name, e]) => ({ name, count: e.count - (baseHeap!.get(name)?.count ?? 0), bytes: e.bytes - (baseHeap!.get(name)?.bytes ?? 0) }))
+            .sort((a, b) => b.bytes - a.bytes)
+            .slice(0, HEAP_TOP);
+          process.stdout.write(`heap growth per idle subscriber at ${n} (objects, bytes):\n`);
+          for (const g of grown) process.stdout.write(`  ${g.name.slice(0, 60).padEnd(60)} ${f2(g.count / n).padStart(7)} ${f1(g.bytes / n).padStart(8)}\n`);
+        } else baseHeap = heap;
+      }
       const rss = rssKb(service.pid!);
       const x0 = await xacts();
       const t0 = Date.now();

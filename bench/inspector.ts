@@ -66,6 +66,43 @@ export class ChildInspector {
     return JSON.parse(out.result.value) as ChildMemory;
   }
 
+  /**
+   * A heap snapshot (after a full GC) summed by constructor or closure name: how many live
+   * objects and their own (shallow) bytes. Heavy (the snapshot is parsed here), so opt-in.
+   */
+  async heapByName(): Promise<Map<string, { count: number; bytes: number }>> {
+    await this.call('HeapProfiler.collectGarbage');
+    const chunks: string[] = [];
+    const onChunk = (ev: MessageEvent) => {
+      const msg = JSON.parse(String(ev.data)) as { method?: string; params?: { chunk: string } };
+      if (msg.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(msg.params!.chunk);
+    };
+    this.ws.addEventListener('message', onChunk);
+    try {
+      await this.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    } finally {
+      this.ws.removeEventListener('message', onChunk);
+    }
+    const snap = JSON.parse(chunks.join('')) as {
+      snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+      nodes: number[];
+      strings: string[];
+    };
+    const fields = snap.snapshot.meta.node_fields;
+    const types = snap.snapshot.meta.node_types[0];
+    const [iType, iName, iSize] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')];
+    const out = new Map<string, { count: number; bytes: number }>();
+    for (let i = 0; i < snap.nodes.length; i += fields.length) {
+      const type = types[snap.nodes[i + iType]!]!;
+      const name = type === 'object' || type === 'closure' ? `${snap.strings[snap.nodes[i + iName]!]!}${type === 'closure' ? '()' : ''}` : `(${type})`;
+      const e = out.get(name) ?? { count: 0, bytes: 0 };
+      e.count++;
+      e.bytes += snap.nodes[i + iSize]!;
+      out.set(name, e);
+    }
+    return out;
+  }
+
   close(): void {
     this.ws.close();
   }
