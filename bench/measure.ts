@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
 
 /** Linux's clock ticks per second for /proc/<pid>/stat (USER_HZ, 100 on every common build). */
@@ -15,6 +15,43 @@ export function cpuMsOf(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU time (ms) of a process and all its descendants alive now, plus what its exited
+ * children left in its cutime/cstime: the whole PostgreSQL server (postmaster and
+ * backends) or the DynamoDB API process with its JVM.
+ */
+export function treeCpuMs(rootPid: number): number {
+  const children = new Map<number, number[]>();
+  const stats = new Map<number, string[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(name);
+      stats.set(pid, fields);
+      const ppid = Number(fields[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    } catch {
+      // the process exited while we listed /proc
+    }
+  }
+  let ticks = 0;
+  const walk = (pid: number, root: boolean) => {
+    const f = stats.get(pid);
+    if (f === undefined) return;
+    ticks += Number(f[11]) + Number(f[12]) + (root ? Number(f[13]) + Number(f[14]) : 0);
+    for (const c of children.get(pid) ?? []) walk(c, false);
+  };
+  walk(rootPid, true);
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/** The postmaster's pid, from the first line of the data directory's postmaster.pid. */
+export function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
 }
 
 /** Requests per DynamoDB operation seen so far by the bench's counting proxy (bench/dynamodb-server.ts). */

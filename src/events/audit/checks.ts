@@ -1,9 +1,10 @@
 import type { DynamoReader } from '../dynamo-reader.js';
-import type { Versioned } from '../projections/projection.js';
+import { ReplayError, type Versioned } from '../projections/projection.js';
 import type { StockReplay } from '../projections/stock.js';
 import { problemsOf } from '../replay/compare.js';
 import { mapLimit } from '../replay/progress.js';
-import { replayBatch } from '../replay/replay-batch.js';
+import { replayBatch, type ReplayOutcome } from '../replay/replay-batch.js';
+import { continueReplay } from '../replay/replay-stream.js';
 import type { Sql } from '../replay/sql.js';
 import { stores } from '../replay/stores/index.js';
 import type { SnapshotStore } from '../snapshots.js';
@@ -41,32 +42,49 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/** Events read from the event store, by stream id then version. */
+export type StoredEvents = Map<string, Map<number, EventEnvelope>>;
+
 /**
  * Every appended outbox row must be in the event store at its (stream, version) with the
- * same event id, type and content. One Query per stream covers its rows of the range.
+ * same event id, type and content. Rows whose events `prefetched` holds (the stream check
+ * read them) are compared with those; for the others one Query per stream covers its rows.
  */
-export async function checkOutboxRows(ctx: AuditContext, rows: readonly OutboxRow[]): Promise<Finding[]> {
+export async function checkOutboxRows(ctx: AuditContext, rows: readonly OutboxRow[], prefetched: StoredEvents = new Map()): Promise<Finding[]> {
   const byStream = new Map<string, OutboxRow[]>();
-  for (const row of rows) if (row.appended) byStream.set(row.streamId, [...(byStream.get(row.streamId) ?? []), row]);
+  const out: Finding[] = [];
+  for (const row of rows) {
+    if (!row.appended) continue;
+    const known = prefetched.get(row.streamId);
+    if (known !== undefined && known.has(row.version)) {
+      const f = compareRow(row, known.get(row.version));
+      if (f !== undefined) out.push(f);
+    } else {
+      byStream.set(row.streamId, [...(byStream.get(row.streamId) ?? []), row]);
+    }
+  }
   const found = await mapLimit([...byStream], ctx.concurrency, async ([streamId, streamRows]) => {
     const versions = streamRows.map((r) => r.version);
     const stored = new Map<number, EventEnvelope>();
     for await (const e of ctx.reader.read({ streamId, lowVersion: Math.min(...versions), highVersion: Math.max(...versions), direction: 'forward' })) {
       stored.set(e.version, e);
     }
-    const out: Finding[] = [];
-    for (const row of streamRows) {
-      const e = stored.get(row.version);
-      if (e === undefined) {
-        out.push({ kind: 'event_missing', streamId, detail: `version ${row.version} (event ${row.eventId}, position ${row.position}) is appended in the outbox but not in the event store` });
-      } else if (e.eventId !== row.eventId || e.type !== row.type || canonicalJson(e.data) !== canonicalJson(row.payload)) {
-        const what = e.eventId !== row.eventId ? `event id ${e.eventId}, outbox ${row.eventId}` : e.type !== row.type ? `type ${e.type}, outbox ${row.type}` : 'other content than the outbox';
-        out.push({ kind: 'event_mismatch', streamId, detail: `version ${row.version}: event store has ${what}` });
-      }
-    }
-    return out;
+    return streamRows.map((row) => compareRow(row, stored.get(row.version))).filter((f): f is Finding => f !== undefined);
   });
-  return found.flat();
+  return [...out, ...found.flat()];
+}
+
+/** An outbox row against the event stored at its key (undefined: none is). */
+function compareRow(row: OutboxRow, e: EventEnvelope | undefined): Finding | undefined {
+  const streamId = row.streamId;
+  if (e === undefined) {
+    return { kind: 'event_missing', streamId, detail: `version ${row.version} (event ${row.eventId}, position ${row.position}) is appended in the outbox but not in the event store` };
+  }
+  if (e.eventId !== row.eventId || e.type !== row.type || canonicalJson(e.data) !== canonicalJson(row.payload)) {
+    const what = e.eventId !== row.eventId ? `event id ${e.eventId}, outbox ${row.eventId}` : e.type !== row.type ? `type ${e.type}, outbox ${row.type}` : 'other content than the outbox';
+    return { kind: 'event_mismatch', streamId, detail: `version ${row.version}: event store has ${what}` };
+  }
+  return undefined;
 }
 
 export interface StreamCheck {
@@ -77,7 +95,23 @@ export interface StreamCheck {
   readonly pending: string[];
   /** The live PostgreSQL states that were compared, by stream id. */
   readonly live: Map<string, Versioned>;
+  /** The replayed states of the streams that passed, by stream id (what a later check may continue from). */
+  readonly replayed: Map<string, Versioned>;
+  /** The events the check read by key (streams it continued from a known state). */
+  readonly fetched: StoredEvents;
+  /** How many streams were continued from a known state rather than replayed. */
+  readonly continued: number;
 }
+
+/**
+ * Where a stream's check may start instead of replaying it from its newest snapshot: a
+ * state of it that an earlier check replayed and found equal to PostgreSQL, or `null` when
+ * the audited range holds the stream from version 1. Undefined: replay it in full.
+ */
+export type ContinueFrom = (streamId: string, liveVersion: number) => Versioned | null | undefined;
+
+/** A stream further ahead than this of its known state is replayed in full (one Query, not many keys). */
+const MAX_CONTINUE = 200;
 
 /**
  * Replays each stream from the event store up to the version PostgreSQL holds and compares
@@ -87,7 +121,13 @@ export interface StreamCheck {
  * `rangeMax` (the newest version of each stream in the audited outbox range) must not be
  * beyond what PostgreSQL holds: those rows committed before the state was read.
  */
-export async function checkStreams(ctx: AuditContext, kind: StreamKind, ids: readonly string[], rangeMax = new Map<string, number>()): Promise<StreamCheck> {
+export async function checkStreams(
+  ctx: AuditContext,
+  kind: StreamKind,
+  ids: readonly string[],
+  rangeMax = new Map<string, number>(),
+  continueFrom: ContinueFrom = () => undefined,
+): Promise<StreamCheck> {
   const store = stores[kind];
   const live = store === undefined ? new Map<string, Versioned>() : await store.load(ctx.sql, ids);
   const pendingRows = await ctx.sql.query<{ stream_id: string }>(
@@ -96,9 +136,29 @@ export async function checkStreams(ctx: AuditContext, kind: StreamKind, ids: rea
   );
   const pending = new Set(pendingRows.map((r) => r.stream_id));
   const toCheck = ids.filter((id) => !pending.has(id));
-  const outcomes = await replayBatch(ctx.reader, ctx.snapshots, toCheck, ctx.concurrency, (id) => live.get(id)?.version);
+  const continued = new Map<string, { from: Versioned | null; upTo: number }>();
+  for (const id of toCheck) {
+    const upTo = live.get(id)?.version;
+    if (upTo === undefined) continue;
+    const from = continueFrom(id, upTo);
+    if (from === undefined) continue;
+    const fromVersion = from?.version ?? 0;
+    if (fromVersion <= upTo && upTo - fromVersion <= MAX_CONTINUE) continued.set(id, { from, upTo });
+  }
+  const fetched = await ctx.reader.getMany(
+    [...continued].flatMap(([streamId, c]) => Array.from({ length: c.upTo - (c.from?.version ?? 0) }, (_, i) => ({ streamId, version: (c.from?.version ?? 0) + 1 + i }))),
+  );
+  // A version missing from the by-key read (an event expired under a snapshot, or one that is
+  // gone) is for the full replay to judge, so both paths report a stream alike.
+  const byKey = [...continued].filter(([id, c]) => hasAll(fetched.get(id), (c.from?.version ?? 0) + 1, c.upTo));
+  const keyed = new Set(byKey.map(([id]) => id));
+  const outcomes = [
+    ...(await Promise.all(byKey.map(([id, c]) => continueStream(id, kind, c.from, c.upTo, fetched.get(id)!)))),
+    ...(await replayBatch(ctx.reader, ctx.snapshots, toCheck.filter((id) => !keyed.has(id)), ctx.concurrency, (id) => live.get(id)?.version)),
+  ];
   const findings: Finding[] = [];
   const passed: string[] = [];
+  const replayed = new Map<string, Versioned>();
   for (const r of outcomes) {
     const streamId = r.ok ? r.stream.streamId : r.streamId;
     const lines = new Map<string, string[]>();
@@ -110,9 +170,32 @@ export async function checkStreams(ctx: AuditContext, kind: StreamKind, ids: rea
     if (store !== undefined && newest !== undefined && state !== undefined && newest > state.version) {
       findings.push({ kind: 'orphan_event', streamId, detail: `the outbox holds version ${newest}, PostgreSQL is at version ${state.version}` });
     }
-    if (!findings.some((f) => f.streamId === streamId)) passed.push(streamId);
+    if (!findings.some((f) => f.streamId === streamId)) {
+      passed.push(streamId);
+      if (r.ok && r.stream.state !== undefined) replayed.set(streamId, r.stream.state);
+    }
   }
-  return { findings, passed, pending: [...pending], live };
+  return { findings, passed, pending: [...pending], live, replayed, fetched, continued: keyed.size };
+}
+
+const hasAll = (stored: Map<number, EventEnvelope> | undefined, low: number, high: number): boolean => {
+  for (let v = low; v <= high; v++) if (stored?.has(v) !== true) return false;
+  return true;
+};
+
+/** A stream continued from a known state with its later events, read by key (replay's checks apply). */
+async function continueStream(streamId: string, kind: StreamKind, from: Versioned | null, upTo: number, stored: Map<number, EventEnvelope>): Promise<ReplayOutcome> {
+  const start = from?.version ?? 0;
+  const events = Array.from({ length: upTo - start }, (_, i) => stored.get(start + 1 + i)!);
+  const ref = parseStreamId(streamId);
+  if (ref?.kind !== kind) return { ok: false, streamId, problem: `not a ${kind} stream id`, gap: false };
+  try {
+    const r = await continueReplay(streamId, ref, from ?? undefined, start, from !== null, events);
+    return { ok: true, stream: { streamId, ref, state: r.state, fromSnapshot: start, events: r.events } };
+  } catch (err) {
+    if (err instanceof ReplayError) return { ok: false, streamId, problem: err.message, gap: err.gap };
+    throw err;
+  }
 }
 
 /** The running totals of a level at a version, as the ledger last proved them. */
@@ -160,6 +243,13 @@ export async function checkLedger(ctx: AuditContext, levels: readonly StockRepla
 export function newestVersions(rows: readonly OutboxRow[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const r of rows) out.set(r.streamId, Math.max(r.version, out.get(r.streamId) ?? 0));
+  return out;
+}
+
+/** The oldest version of each stream among these outbox rows. */
+export function oldestVersions(rows: readonly OutboxRow[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) out.set(r.streamId, Math.min(r.version, out.get(r.streamId) ?? Number.MAX_SAFE_INTEGER));
   return out;
 }
 

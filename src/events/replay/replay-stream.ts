@@ -3,6 +3,7 @@ import { projections } from '../projections/index.js';
 import { ReplayError, type Versioned } from '../projections/projection.js';
 import type { SnapshotStore } from '../snapshots.js';
 import { parseStreamId, streamKindOf, type StreamRef } from '../streams.js';
+import type { EventEnvelope } from '../types.js';
 
 export interface ReplayedStream {
   readonly streamId: string;
@@ -36,16 +37,36 @@ export async function replayStream(
   if (snapshot !== undefined && state?.version !== snapshot.version) {
     throw new ReplayError(streamId, `snapshot ${snapshot.version} holds a state of version ${String(state?.version)}`);
   }
-  let version = snapshot?.version ?? 0;
-  let events = 0;
-  for await (const e of reader.read(
-    { streamId, lowVersion: version + 1, highVersion: upTo ?? Number.MAX_SAFE_INTEGER, direction: 'forward' },
+  const out = await continueReplay(streamId, ref, state, snapshot?.version ?? 0, snapshot !== undefined, reader.read(
+    { streamId, lowVersion: (snapshot?.version ?? 0) + 1, highVersion: upTo ?? Number.MAX_SAFE_INTEGER, direction: 'forward' },
     signal,
-  )) {
+  ));
+  if (upTo !== undefined && out.version !== upTo) throw new ReplayError(streamId, `version ${out.version + 1} is missing (wanted up to ${upTo})`, true);
+  return { streamId, ref, state: out.state, fromSnapshot: snapshot?.version ?? 0, events: out.events };
+}
+
+/**
+ * Applies a stream's events after `version` (where `state` stands) in order, with replay's
+ * checks: no gap, the stream's own kind and entity. Replay from a snapshot uses it, and so
+ * does the integrity auditor when it continues from a state it audited before.
+ */
+export async function continueReplay(
+  streamId: string,
+  ref: StreamRef,
+  start: Versioned | undefined,
+  startVersion: number,
+  fromSnapshot: boolean,
+  stored: AsyncIterable<EventEnvelope> | Iterable<EventEnvelope>,
+): Promise<{ state: Versioned | undefined; version: number; events: number }> {
+  const projection = projections[ref.kind];
+  let state = start;
+  let version = startVersion;
+  let events = 0;
+  for await (const e of stored) {
     if (e.version !== version + 1) {
       throw new ReplayError(
         streamId,
-        version === 0 && snapshot === undefined
+        version === 0 && !fromSnapshot
           ? `the stream starts at version ${e.version}: versions 1-${e.version - 1} are gone and no snapshot covers them`
           : `version ${version + 1} is missing (next stored: ${e.version})`,
         true,
@@ -59,6 +80,5 @@ export async function replayStream(
     version = e.version;
     events++;
   }
-  if (upTo !== undefined && version !== upTo) throw new ReplayError(streamId, `version ${version + 1} is missing (wanted up to ${upTo})`, true);
-  return { streamId, ref, state, fromSnapshot: snapshot?.version ?? 0, events };
+  return { state, version, events };
 }
