@@ -167,7 +167,7 @@ const schema = securitySchema.extend({
   RELAY_HEALTH_MAX_AGE_MS: int(1000, 86_400_000).default(60_000),
   SNAPSHOT_EVERY: int(0, 1_000_000).default(100),
   EVENT_RETENTION_DAYS: int(0, 36_500).default(0),
-  STREAM_PAGE_SIZE: int(1, 1000).default(100),
+  STREAM_PAGE_SIZE: int(1, 1000).default(500),
   FEED_RETENTION_HOURS: int(1, 87_600).default(168),
   FEED_POLL_MS: int(10, 600_000).default(1000),
   FEED_PRUNE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
