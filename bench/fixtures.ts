@@ -22,6 +22,10 @@ const level = (sku: string) => ({
   onHand: ON_HAND,
   allocated: 0n,
   available: ON_HAND,
+  damaged: 0n,
+  qualityControl: 0n,
+  safetyStock: 0n,
+  unavailable: 0n,
   version: 1n,
   updateTime: when,
 });

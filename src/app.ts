@@ -34,6 +34,7 @@ import { ExpirySweeper } from './inventory/expiry-sweeper.js';
 import { IdempotencyPurger } from './inventory/idempotency-purger.js';
 import { ItemService } from './inventory/items.js';
 import { StockService } from './inventory/stock.js';
+import { StockMoveService } from './inventory/stock-moves.js';
 import { WarehouseService } from './inventory/warehouses.js';
 import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
@@ -266,7 +267,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let readiness: Readiness | undefined;
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal, onDependencyFault: (fault) => readiness?.reportFault(fault) },
-      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock) },
+      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock), stockMoves: new StockMoveService(uow) },
       config.grpc,
       { queries: new EventQueries(reader, feed, streamCalls), integrity: audit.reports },
       { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer, security },

@@ -61,6 +61,7 @@ const TYPES = {
   StockAllocated: 'stock',
   StockReleased: 'stock',
   StockFulfilled: 'stock',
+  StockStateMoved: 'stock',
   AllocationCreated: 'allocation',
   AllocationReleased: 'allocation',
   AllocationFulfilled: 'allocation',

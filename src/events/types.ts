@@ -42,8 +42,27 @@ export interface StockChange {
   onHand: number;
   /** allocated after the change. */
   allocated: number;
+  /**
+   * The unavailable states after the change. Absent from events recorded before the
+   * states existed (all three were 0 then); only StockStateMoved changes them.
+   */
+  damaged?: number;
+  qualityControl?: number;
+  safetyStock?: number;
   /** The ledger row (stock_movement.id) written with the change. */
   movementId: number;
+}
+
+/** A stock state as events name it: `available` or one of the unavailable states. */
+export type StockStateName = 'available' | 'damaged' | 'qualityControl' | 'safetyStock';
+
+/** What MoveStock moved: `quantity` units from one state to another, on_hand unchanged. */
+export interface StateMove {
+  fromState: StockStateName;
+  toState: StockStateName;
+  quantity: number;
+  reason: string;
+  reference: string;
 }
 
 export interface AllocationLineData {
@@ -69,6 +88,7 @@ export type DomainEvent =
   | { type: 'StockAllocated'; data: StockChange & { allocationId: string } }
   | { type: 'StockReleased'; data: StockChange & { allocationId: string; cause: 'RELEASED' | 'EXPIRED' } }
   | { type: 'StockFulfilled'; data: StockChange & { allocationId: string } }
+  | { type: 'StockStateMoved'; data: StockChange & StateMove }
   // allocation#<id>
   | {
       type: 'AllocationCreated';

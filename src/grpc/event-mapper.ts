@@ -1,6 +1,7 @@
 import type { Event } from '../gen/inventory/v1/events.js';
 import { ReleaseCause } from '../gen/inventory/v1/events.js';
 import { domainEventOf } from '../events/streams.js';
+import { toStockStateMessage } from './stock-state-mappers.js';
 import type { DomainEvent, EventEnvelope, StockChange } from '../events/types.js';
 
 /**
@@ -75,6 +76,21 @@ export function toPayload(ev: DomainEvent): Event['payload'] {
       };
     case 'StockFulfilled':
       return { $case: 'stockFulfilled', value: { ...stockChange(ev.data), allocationId: ev.data.allocationId } };
+    case 'StockStateMoved':
+      return {
+        $case: 'stockStateMoved',
+        value: {
+          ...stockChange(ev.data),
+          fromState: toStockStateMessage(ev.data.fromState),
+          toState: toStockStateMessage(ev.data.toState),
+          quantity: big(ev.data.quantity),
+          damaged: big(ev.data.damaged ?? 0),
+          qualityControl: big(ev.data.qualityControl ?? 0),
+          safetyStock: big(ev.data.safetyStock ?? 0),
+          reason: ev.data.reason,
+          reference: ev.data.reference,
+        },
+      };
     case 'AllocationCreated':
       return {
         $case: 'allocationCreated',

@@ -15,8 +15,9 @@ import {
   toStockLevelMessage,
   toWarehouseMessage,
 } from './mappers.js';
+import { stockStateHandlers, type StockStateUseCases } from './stock-state-handlers.js';
 
-export interface InventoryUseCases {
+export interface InventoryUseCases extends StockStateUseCases {
   readonly warehouses: WarehouseService;
   readonly items: ItemService;
   readonly stock: StockService;
@@ -96,6 +97,10 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
         available: BigInt(a.available),
         allocatable: BigInt(a.allocatable),
         levels: a.levels.map(toStockLevelMessage),
+        damaged: BigInt(a.damaged),
+        qualityControl: BigInt(a.qualityControl),
+        safetyStock: BigInt(a.safetyStock),
+        unavailable: BigInt(a.unavailable),
       };
     }),
     allocateStock: unary(deps, 'AllocateStock', async (req, s) => ({
@@ -118,5 +123,6 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
       const page = await uc.stock.lowStock(s.em, req);
       return { levels: page.levels.map(toStockLevelMessage), nextPageToken: page.nextPageToken };
     }),
+    ...stockStateHandlers(deps, uc),
   };
 }

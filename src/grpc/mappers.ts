@@ -6,7 +6,7 @@ import type { Item } from '../persistence/entities/item.entity.js';
 import type { Warehouse } from '../persistence/entities/warehouse.entity.js';
 import type { AllocationRecord } from '../persistence/repositories/allocation.repository.js';
 import type { MovementRecord } from '../persistence/repositories/stock-movement.repository.js';
-import type { StockLevelState } from '../inventory/stock-level.js';
+import { available, unavailable, type StockLevelState } from '../inventory/stock-level.js';
 
 /** Domain/persistence objects to proto messages. Nothing here decides anything. */
 
@@ -39,9 +39,13 @@ export const toStockLevelMessage = (l: StockLevelState): StockLevelMessage => ({
   warehouseCode: l.warehouseCode,
   onHand: BigInt(l.onHand),
   allocated: BigInt(l.allocated),
-  available: BigInt(l.onHand - l.allocated),
+  available: BigInt(available(l)),
   version: BigInt(l.version),
   updateTime: l.updateTime ?? undefined,
+  damaged: BigInt(l.damaged),
+  qualityControl: BigInt(l.qualityControl),
+  safetyStock: BigInt(l.safetyStock),
+  unavailable: BigInt(unavailable(l)),
 });
 
 const MOVEMENT_TYPE: Record<MovementRecord['type'], MovementType> = {
@@ -53,6 +57,7 @@ const MOVEMENT_TYPE: Record<MovementRecord['type'], MovementType> = {
   RELEASE: MovementType.MOVEMENT_TYPE_RELEASE,
   FULFILMENT: MovementType.MOVEMENT_TYPE_FULFILLMENT,
   EXPIRY: MovementType.MOVEMENT_TYPE_EXPIRY,
+  STATE_MOVE: MovementType.MOVEMENT_TYPE_STATE_MOVE,
 };
 
 export const toMovementMessage = (m: MovementRecord): StockMovementMessage => ({
@@ -68,6 +73,9 @@ export const toMovementMessage = (m: MovementRecord): StockMovementMessage => ({
   idempotencyKey: m.idempotencyKey ?? '',
   stockVersion: BigInt(m.stockVersion),
   createTime: m.createTime,
+  damagedDelta: BigInt(m.damagedDelta),
+  qualityControlDelta: BigInt(m.qualityControlDelta),
+  safetyStockDelta: BigInt(m.safetyStockDelta),
 });
 
 const ALLOCATION_STATUS: Record<AllocationRecord['status'], AllocationStatus> = {

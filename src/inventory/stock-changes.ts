@@ -3,12 +3,14 @@ import { streamIds } from '../events/types.js';
 import type { MovementType } from '../persistence/entities/stock-movement.entity.js';
 import { writeLevelsAndMovements, type NewMovement } from '../persistence/repositories/stock-movement.repository.js';
 import type { CallContext, Tx } from '../persistence/unit-of-work.js';
-import { applyChange, levelKey, type StockLevelState } from './stock-level.js';
+import { applyChange, levelKey, type StateDeltas, type StockLevelState } from './stock-level.js';
 
 export interface MovementInput {
   readonly type: MovementType;
   readonly onHandDelta: number;
   readonly allocatedDelta: number;
+  /** Changes of the unavailable states (MoveStock); none by default. */
+  readonly stateDeltas?: StateDeltas;
   readonly reason?: string;
   readonly reference?: string;
   readonly allocationId?: string;
@@ -57,7 +59,7 @@ export class StockChanges {
     event: (change: StockChange) => DomainEvent,
     by?: CallContext,
   ): StockLevelState {
-    const next = applyChange(this.level(sku, warehouseCode), input.onHandDelta, input.allocatedDelta, now);
+    const next = applyChange(this.level(sku, warehouseCode), input.onHandDelta, input.allocatedDelta, now, input.stateDeltas);
     this.current.set(levelKey(sku, warehouseCode), next);
     this.entries.push({
       level: next,
@@ -69,6 +71,9 @@ export class StockChanges {
         type: input.type,
         onHandDelta: input.onHandDelta,
         allocatedDelta: input.allocatedDelta,
+        damagedDelta: input.stateDeltas?.damaged ?? 0,
+        qualityControlDelta: input.stateDeltas?.qualityControl ?? 0,
+        safetyStockDelta: input.stateDeltas?.safetyStock ?? 0,
         reason: input.reason ?? '',
         reference: input.reference ?? '',
         allocationId: input.allocationId ?? null,
@@ -103,6 +108,9 @@ export class StockChanges {
           allocatedDelta: m.allocatedDelta,
           onHand: e.level.onHand,
           allocated: e.level.allocated,
+          damaged: e.level.damaged,
+          qualityControl: e.level.qualityControl,
+          safetyStock: e.level.safetyStock,
           movementId: ids[i]!,
         }),
         e.by,

@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { StockLevel } from '../persistence/entities/stock-level.entity.js';
-import type { LevelKey, LowStockCursor, LowStockFilter, StockLevelRepository } from '../persistence/repositories/stock-level.repository.js';
+import type { LowStockCursor, LowStockFilter } from '../persistence/repositories/stock-level.repository.js';
 import { findMovements, type MovementCursor, type MovementFilter, type MovementRecord } from '../persistence/repositories/stock-movement.repository.js';
-import type { CallContext, Tx, UnitOfWork } from '../persistence/unit-of-work.js';
-import { DomainError, invalid, notFoundField } from './errors.js';
+import type { CallContext, UnitOfWork } from '../persistence/unit-of-work.js';
+import { DomainError, invalid } from './errors.js';
 import { once } from './idempotency.js';
 import type { PageTokens } from './paging.js';
-import { available, emptyLevel, levelKey, MAX_ON_HAND, type StockLevelState } from './stock-level.js';
-import { StockChanges } from './stock-changes.js';
+import { available, emptyLevel, MAX_ON_HAND, unavailable, type StockLevelState } from './stock-level.js';
+import { levelCodec, lockCreating, optKey, requireExisting, requireVersion, transferCodec } from './stock-locks.js';
 import * as sv from './stock-validation.js';
 import * as v from './validation.js';
 
@@ -44,6 +44,10 @@ export interface Availability {
   sku: string;
   onHand: number;
   allocated: number;
+  damaged: number;
+  qualityControl: number;
+  safetyStock: number;
+  unavailable: number;
   available: number;
   /** Available in active warehouses: what AllocateStock can place. */
   allocatable: number;
@@ -66,21 +70,6 @@ export interface MovementQuery {
   pageToken: string;
 }
 
-/** Stored idempotent responses hold levels as JSON. */
-const encodeLevel = (l: StockLevelState) => ({ ...l, updateTime: l.updateTime?.toISOString() ?? null });
-const decodeLevel = (j: unknown): StockLevelState => {
-  const o = j as ReturnType<typeof encodeLevel>;
-  return { ...o, updateTime: o.updateTime === null ? null : new Date(o.updateTime) };
-};
-const levelCodec = { encode: encodeLevel, decode: decodeLevel };
-const transferCodec = {
-  encode: (r: { from: StockLevelState; to: StockLevelState }) => ({ from: encodeLevel(r.from), to: encodeLevel(r.to) }),
-  decode: (j: unknown) => {
-    const o = j as { from: unknown; to: unknown };
-    return { from: decodeLevel(o.from), to: decodeLevel(o.to) };
-  },
-};
-
 /**
  * Receipts, adjustments, transfers and stock reads. Every change locks its levels (one
  * ordered statement), applies the domain rules in memory, and writes levels, ledger rows
@@ -101,8 +90,8 @@ export class StockService {
     const request = { sku, warehouseCode, quantity, reference };
     return this.uow.run(em, ctx, (tx) =>
       once(tx, key, 'ReceiveStock', request, levelCodec, async () => {
-        const changes = await this.lockCreating(tx, sku, [{ sku, warehouseCode }], ['warehouse_code']);
-        const level = changes.apply(sku, warehouseCode, { type: 'RECEIPT', onHandDelta: quantity, allocatedDelta: 0, reference, ...opt(key) }, tx.now, (c) => ({
+        const changes = await lockCreating(tx, sku, [{ sku, warehouseCode }], ['warehouse_code']);
+        const level = changes.apply(sku, warehouseCode, { type: 'RECEIPT', onHandDelta: quantity, allocatedDelta: 0, reference, ...optKey(key) }, tx.now, (c) => ({
           type: 'StockReceived',
           data: { ...c, reference },
         }));
@@ -129,18 +118,12 @@ export class StockService {
     const request = { sku, warehouseCode, change, reason, reference, expected: expected ?? null };
     return this.uow.run(em, ctx, (tx) =>
       once(tx, key, 'AdjustStock', request, levelCodec, async () => {
-        const changes = await this.lockCreating(tx, sku, [{ sku, warehouseCode }], ['warehouse_code']);
+        const changes = await lockCreating(tx, sku, [{ sku, warehouseCode }], ['warehouse_code']);
         const level = changes.level(sku, warehouseCode);
-        if (expected !== undefined && level.version !== expected) {
-          throw new DomainError(
-            'VERSION_CONFLICT',
-            `stock level of sku ${JSON.stringify(sku)} in warehouse ${JSON.stringify(warehouseCode)} is at version ${level.version}, not the expected ${expected}`,
-            { field: 'expected_version', actual: level.version, expected },
-          );
-        }
+        requireVersion(level, expected);
         const delta = change.kind === 'delta' ? change.value : change.value - level.onHand;
         if (delta === 0) return level; // a count that confirms the books changes nothing
-        const next = changes.apply(sku, warehouseCode, { type: 'ADJUSTMENT', onHandDelta: delta, allocatedDelta: 0, reason, reference, ...opt(key) }, tx.now, (c) => ({
+        const next = changes.apply(sku, warehouseCode, { type: 'ADJUSTMENT', onHandDelta: delta, allocatedDelta: 0, reason, reference, ...optKey(key) }, tx.now, (c) => ({
           type: 'StockAdjusted',
           data: { ...c, reason, reference },
         }));
@@ -161,7 +144,7 @@ export class StockService {
     const request = { sku, from, to, quantity, reference };
     return this.uow.run(em, ctx, (tx) =>
       once(tx, key, 'TransferStock', request, transferCodec, async () => {
-        const changes = await this.lockCreating(
+        const changes = await lockCreating(
           tx,
           sku,
           [
@@ -178,7 +161,7 @@ export class StockService {
             { sku, warehouse_code: from, requested: quantity, available: available(source) },
           );
         }
-        const movement = { reference, ...opt(key) };
+        const movement = { reference, ...optKey(key) };
         const out = changes.apply(sku, from, { type: 'TRANSFER_OUT', onHandDelta: -quantity, allocatedDelta: 0, ...movement }, tx.now, (c) => ({
           type: 'StockTransferredOut',
           data: { ...c, toWarehouseCode: to, reference },
@@ -213,6 +196,10 @@ export class StockService {
       sku,
       onHand: sum((l) => l.onHand),
       allocated: sum((l) => l.allocated),
+      damaged: sum((l) => l.damaged),
+      qualityControl: sum((l) => l.qualityControl),
+      safetyStock: sum((l) => l.safetyStock),
+      unavailable: sum(unavailable),
       available: sum(available),
       allocatable: sum((l) => (l.active ? available(l) : 0)),
       levels: levels.map(({ active: _active, ...level }) => level),
@@ -268,30 +255,6 @@ export class StockService {
     const page = this.tokens.page('ListLowStock', filter, rows, size, (l) => ({ a: available(l), s: l.sku, w: l.warehouseCode }));
     return { levels: page.rows, nextPageToken: page.nextPageToken };
   }
-
-  /**
-   * Locks the levels of one sku in the given warehouses, creating missing ones first; NOT_FOUND
-   * (naming the request field) for an unknown sku or warehouse.
-   */
-  private async lockCreating(tx: Tx, sku: string, keys: LevelKey[], fields: string[]): Promise<StockChanges> {
-    const repo = tx.em.getRepository(StockLevel);
-    let locked = await repo.lock(keys);
-    if (locked.size < keys.length) {
-      await requireExisting(repo, sku, keys.map((k) => k.warehouseCode), fields);
-      await repo.ensure(keys.filter((k) => !locked.has(levelKey(k.sku, k.warehouseCode))), tx.now);
-      locked = await repo.lock(keys);
-    }
-    return new StockChanges(locked.values());
-  }
-}
-
-/** NOT_FOUND naming the field for an unknown sku (unless `sku` is undefined) or warehouse. */
-async function requireExisting(repo: StockLevelRepository, sku: string | undefined, codes: string[], fields: string[]): Promise<void> {
-  const found = await repo.existing(sku === undefined ? [] : [sku], codes);
-  if (sku !== undefined && !found.skus.has(sku)) throw notFoundField('sku', 'item', sku);
-  codes.forEach((code, i) => {
-    if (!found.codes.has(code)) throw notFoundField(fields[i] ?? 'warehouse_code', 'warehouse', code);
-  });
 }
 
 /** A cursor time: an ISO string of a time the database can hold. */
@@ -300,5 +263,3 @@ function isStorableTime(iso: string): boolean {
   return ms >= sv.MIN_TIME_MS && ms <= sv.MAX_TIME_MS;
 }
 
-/** Optional fields without `undefined` values (exactOptionalPropertyTypes-friendly). */
-const opt = (key: string | undefined): { idempotencyKey?: string } => (key === undefined ? {} : { idempotencyKey: key });

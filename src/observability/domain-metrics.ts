@@ -15,6 +15,7 @@ const EVENT_TYPES = [
   'StockAllocated',
   'StockReleased',
   'StockFulfilled',
+  'StockStateMoved',
   'AllocationCreated',
   'AllocationReleased',
   'AllocationFulfilled',

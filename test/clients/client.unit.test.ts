@@ -103,6 +103,7 @@ describe('client package (unit)', () => {
         FulfillAllocation: 'idempotent',
         ListStockMovements: 'read',
         ListLowStock: 'read',
+        MoveStock: 'keyed-write',
       };
       for (const [name, kind] of Object.entries(expected)) expect(kinds[name]?.kind, name).to.equal(kind);
       expect(kinds.AllocateStock).to.deep.equal({ kind: 'keyed-write', keyField: 'allocationId', autoKey: false });

@@ -94,8 +94,8 @@ describe('ListLowStock (e2e)', () => {
     await sql(t.databaseUrl, 'analyze stock_level');
     const plan = await sql<{ 'QUERY PLAN': string }>(
       t.databaseUrl,
-      `explain select * from stock_level s where s.version > 0 and (s.on_hand - s.allocated) <= 3
-        order by (s.on_hand - s.allocated), s.sku, s.warehouse_code limit 101`,
+      `explain select * from stock_level s where s.version > 0 and (s.on_hand - s.allocated - s.damaged - s.quality_control - s.safety_stock) <= 3
+        order by (s.on_hand - s.allocated - s.damaged - s.quality_control - s.safety_stock), s.sku, s.warehouse_code limit 101`,
     );
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).to.match(/stock_level_available_idx/);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DomainError } from '../../src/inventory/errors.js';
-import { applyChange, emptyLevel } from '../../src/inventory/stock-level.js';
+import { applyChange, available, emptyLevel, onHandRefusal } from '../../src/inventory/stock-level.js';
 import { partitionsAround } from '../../src/persistence/partitions.js';
 
 const now = new Date('2026-11-25T12:00:00Z');
@@ -8,20 +8,41 @@ const now = new Date('2026-11-25T12:00:00Z');
 describe('stock level rules (unit)', () => {
   it('applies a change, bumping the version and the update time', () => {
     const l = applyChange(applyChange(emptyLevel('S', 'W'), 10, 0, now), 0, 4, now);
-    expect(l).to.deep.equal({ sku: 'S', warehouseCode: 'W', onHand: 10, allocated: 4, version: 2, updateTime: now });
+    expect(l).to.deep.equal({ sku: 'S', warehouseCode: 'W', onHand: 10, allocated: 4, damaged: 0, qualityControl: 0, safetyStock: 0, version: 2, updateTime: now });
   });
 
-  const refused: Array<[string, number, number]> = [
+  it('counts unavailable states out of available, and moves them without touching on_hand', () => {
+    const l = applyChange({ ...emptyLevel('S', 'W'), onHand: 10, allocated: 2 }, 0, 0, now, { damaged: 3, safetyStock: 1 });
+    expect(available(l)).to.equal(4);
+    expect(applyChange(l, 0, 0, now, { damaged: -3, qualityControl: 3 })).to.include({ damaged: 0, qualityControl: 3, onHand: 10 });
+  });
+
+  it('names the parts in the way when on_hand would shrink below allocated + unavailable', () => {
+    const level = { ...emptyLevel('S', 'W'), onHand: 10, allocated: 2, damaged: 3, safetyStock: 4 };
+    expect(onHandRefusal(level, 9)).to.equal(undefined);
+    const err = onHandRefusal(level, 8)!;
+    expect(err.code).to.equal('FAILED_PRECONDITION');
+    expect(err.message).to.equal('on_hand of sku "S" in warehouse "W" cannot drop to 8: 9 units must stay on hand (2 allocated, 3 damaged, 4 safety_stock)');
+    expect(err.details.blocking).to.equal('allocated,damaged,safety_stock');
+    expect(onHandRefusal(level, -1)!.message).to.match(/cannot drop below 0/);
+    expect(() => applyChange(level, -2, 0, now)).to.throw(/cannot drop to 8/);
+  });
+
+  const refused: Array<[string, number, number, Record<string, number>?]> = [
     ['on_hand below zero', -11, 0],
     ['allocated above on_hand', 0, 11],
     ['allocated below zero', 0, -5],
     ['on_hand below allocated', -7, 0],
+    ['allocation of unavailable units', 0, 6],
+    ['a state below zero', 0, 0, { damaged: -2 }],
+    ['a move into a state of more than is available', 0, 0, { qualityControl: 6 }],
+    ['on_hand below allocated + unavailable', -6, 0],
   ];
-  for (const [what, dOnHand, dAllocated] of refused) {
+  for (const [what, dOnHand, dAllocated, states] of refused) {
     it(`refuses ${what} with FAILED_PRECONDITION`, () => {
-      const level = { ...emptyLevel('S', 'W'), onHand: 10, allocated: 4, version: 3 };
+      const level = { ...emptyLevel('S', 'W'), onHand: 10, allocated: 4, damaged: 1, version: 3 };
       try {
-        applyChange(level, dOnHand, dAllocated, now);
+        applyChange(level, dOnHand, dAllocated, now, states);
         expect.fail('should throw');
       } catch (err) {
         expect(err).to.be.instanceOf(DomainError);

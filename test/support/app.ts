@@ -2,6 +2,7 @@ import { credentials, Metadata, type Client, type handleUnaryCall, type ServiceE
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import * as inventoryMessages from '../../src/gen/inventory/v1/inventory_service.js';
+import * as stockStateMessages from '../../src/gen/inventory/v1/stock_states.js';
 import { InventoryServiceClient, type DeepPartial, type InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { dynamoEndpoint, freshDatabase, freshTableName, quietLog } from './stack.js';
 
@@ -65,7 +66,10 @@ type MessageModule = Record<string, unknown>;
  * Wraps a generated client: requests may leave fields out (filled with proto defaults by
  * the generated `<Method>Request.fromPartial`), responses come back as promises.
  */
-export function promiseClient<S>(client: Client, messages: MessageModule = inventoryMessages): PromiseClient<S> {
+/** The InventoryService's request messages live in inventory_service.proto and the per-feature files. */
+const serviceMessages: MessageModule = { ...inventoryMessages, ...stockStateMessages };
+
+export function promiseClient<S>(client: Client, messages: MessageModule = serviceMessages): PromiseClient<S> {
   return new Proxy({} as PromiseClient<S>, {
     get(_target, name: string) {
       const method = (client as unknown as Record<string, Function>)[name];

@@ -7,7 +7,7 @@ import { STORE_ORDER, stores } from '../replay/stores/index.js';
 import type { StreamKind } from '../streams.js';
 import { auditStore, type Checkpoint } from './audit-store.js';
 import type { Versioned } from '../projections/projection.js';
-import { byKind, checkLedger, checkOutboxRows, checkStreams, newestVersions, oldestVersions, type AuditContext, type ContinueFrom, type LedgerMark, type OutboxRow, type StoredEvents } from './checks.js';
+import { byKind, checkLedger, checkOutboxRows, checkStreams, markOf, newestVersions, oldestVersions, type AuditContext, type ContinueFrom, type LedgerMark, type OutboxRow, type StoredEvents } from './checks.js';
 import { diffLine, INTEGRITY_KINDS, type Finding, type IntegrityKind } from './findings.js';
 import type { AdvisoryLease } from './lease.js';
 
@@ -272,7 +272,7 @@ export class IntegrityAuditor {
           const bad = new Set(ledger.map((f) => f.streamId));
           for (const l of levels) {
             const id = `stock#${l.sku}#${l.warehouseCode}`;
-            if (!bad.has(id)) this.marks.set(id, { version: l.version, onHand: l.onHand, allocated: l.allocated });
+            if (!bad.has(id)) this.marks.set(id, markOf(l));
           }
           ok = ok.filter((id) => !bad.has(id));
           for (const id of bad) this.audited.delete(id);

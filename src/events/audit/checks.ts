@@ -203,18 +203,37 @@ export interface LedgerMark {
   readonly version: number;
   readonly onHand: number;
   readonly allocated: number;
+  readonly damaged: number;
+  readonly qualityControl: number;
+  readonly safetyStock: number;
 }
 
+const LEDGER_TOTALS = ['onHand', 'allocated', 'damaged', 'qualityControl', 'safetyStock'] as const;
+
+/** The totals a mark proved, for the next incremental check. */
+export const markOf = (l: StockReplay): LedgerMark => ({
+  version: l.version,
+  onHand: l.onHand,
+  allocated: l.allocated,
+  damaged: l.damaged,
+  qualityControl: l.qualityControl,
+  safetyStock: l.safetyStock,
+});
+
 /**
- * The ledger rows of each level must add up to its on_hand and allocated. Incremental:
+ * The ledger rows of each level must add up to its on_hand, allocated and unavailable
+ * states. Incremental:
  * from `marks` (what a previous check proved at an older version), only the rows of the
  * versions since are summed; a level without a mark is summed from its first row.
  */
 export async function checkLedger(ctx: AuditContext, levels: readonly StockReplay[], marks: (streamId: string) => LedgerMark | undefined): Promise<Finding[]> {
   if (levels.length === 0) return [];
-  const from = levels.map((l) => marks(`stock#${l.sku}#${l.warehouseCode}`) ?? { version: 0, onHand: 0, allocated: 0 });
-  const sums = await ctx.sql.query<{ i: string; on_hand: string; allocated: string }>(
-    `select k.i, coalesce(sum(m.on_hand_delta), 0) as on_hand, coalesce(sum(m.allocated_delta), 0) as allocated
+  const zero: LedgerMark = { version: 0, onHand: 0, allocated: 0, damaged: 0, qualityControl: 0, safetyStock: 0 };
+  const from = levels.map((l) => marks(`stock#${l.sku}#${l.warehouseCode}`) ?? zero);
+  const sums = await ctx.sql.query<{ i: string; on_hand: string; allocated: string; damaged: string; quality_control: string; safety_stock: string }>(
+    `select k.i, coalesce(sum(m.on_hand_delta), 0) as on_hand, coalesce(sum(m.allocated_delta), 0) as allocated,
+            coalesce(sum(m.damaged_delta), 0) as damaged, coalesce(sum(m.quality_control_delta), 0) as quality_control,
+            coalesce(sum(m.safety_stock_delta), 0) as safety_stock
        from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) with ordinality as k(sku, code, after_version, version, i)
        left join stock_movement m
          on m.sku = k.sku and m.warehouse_code = k.code and m.stock_version > k.after_version and m.stock_version <= k.version
@@ -226,13 +245,19 @@ export async function checkLedger(ctx: AuditContext, levels: readonly StockRepla
     const i = Number(row.i) - 1;
     const level = levels[i]!;
     const mark = from[i]!;
-    const onHand = mark.onHand + Number(row.on_hand);
-    const allocated = mark.allocated + Number(row.allocated);
-    if (onHand !== level.onHand || allocated !== level.allocated) {
+    const summed: Record<(typeof LEDGER_TOTALS)[number], number> = {
+      onHand: mark.onHand + Number(row.on_hand),
+      allocated: mark.allocated + Number(row.allocated),
+      damaged: mark.damaged + Number(row.damaged),
+      qualityControl: mark.qualityControl + Number(row.quality_control),
+      safetyStock: mark.safetyStock + Number(row.safety_stock),
+    };
+    const off = LEDGER_TOTALS.filter((t) => summed[t] !== level[t]);
+    if (off.length > 0) {
       findings.push({
         kind: 'ledger_mismatch',
         streamId: `stock#${level.sku}#${level.warehouseCode}`,
-        detail: `ledger up to version ${level.version} adds up to on_hand ${onHand}, allocated ${allocated}; the level holds on_hand ${level.onHand}, allocated ${level.allocated}`,
+        detail: `ledger up to version ${level.version} adds up to ${off.map((t) => `${t} ${summed[t]}`).join(', ')}; the level holds ${off.map((t) => `${t} ${level[t]}`).join(', ')}`,
       });
     }
   }

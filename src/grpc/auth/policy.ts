@@ -12,6 +12,9 @@ export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
 const INVENTORY = 'inventory.v1.InventoryService';
 const EVENTS = 'inventory.v1.EventService';
 
+/** The stock-keeper's writes. */
+const STOCK_KEEPING = ['ReceiveStock', 'AdjustStock', 'TransferStock', 'MoveStock'];
+
 const shortName = (m: MethodName) => m.slice(m.indexOf('/') + 1);
 const serviceOf = (m: MethodName) => m.slice(0, m.indexOf('/'));
 
@@ -23,7 +26,7 @@ const serviceOf = (m: MethodName) => m.slice(0, m.indexOf('/'));
 const RULES: Record<BuiltInRole, (m: MethodName) => boolean> = {
   reader: (m) => serviceOf(m) === INVENTORY && (/^(Get|List)/.test(shortName(m)) || shortName(m) === 'BatchGetStockLevels'),
   allocator: (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && ['AllocateStock', 'ReleaseAllocation', 'FulfillAllocation'].includes(shortName(m))),
-  'stock-keeper': (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && ['ReceiveStock', 'AdjustStock', 'TransferStock'].includes(shortName(m))),
+  'stock-keeper': (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && STOCK_KEEPING.includes(shortName(m))),
   'catalog-admin': (m) => RULES.reader(m) || (serviceOf(m) === INVENTORY && /^(Create|Update)(Warehouse|Item)$/.test(shortName(m))),
   auditor: (m) => serviceOf(m) === EVENTS,
   admin: () => true,

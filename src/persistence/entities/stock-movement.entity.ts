@@ -9,6 +9,7 @@ export const MOVEMENT_TYPES = [
   'RELEASE',
   'FULFILMENT',
   'EXPIRY',
+  'STATE_MOVE',
 ] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];
 
@@ -45,6 +46,16 @@ export class StockMovement {
 
   @Property({ type: new BigIntType('number') })
   allocatedDelta!: number;
+
+  /** Changes of the unavailable states (MoveStock); 0 for every other movement. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  damagedDelta!: number;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  qualityControlDelta!: number;
+
+  @Property({ type: new BigIntType('number'), default: 0 })
+  safetyStockDelta!: number;
 
   @Property({ type: 'string', length: 200, default: '' })
   reason!: string;

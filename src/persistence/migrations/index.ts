@@ -7,6 +7,7 @@ import { Migration20261126000002LowStock } from './Migration20261126000002LowSto
 import { Migration20261201000001OutboxTraceContext } from './Migration20261201000001OutboxTraceContext.js';
 import { Migration20261201000001Actors } from './Migration20261201000001Actors.js';
 import { Migration20261201090000Integrity } from './Migration20261201090000Integrity.js';
+import { Migration20261202100000StockStates } from './Migration20261202100000StockStates.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201000001OutboxTraceContext', class: Migration20261201000001OutboxTraceContext },
   { name: 'Migration20261201000001Actors', class: Migration20261201000001Actors },
   { name: 'Migration20261201090000Integrity', class: Migration20261201090000Integrity },
+  { name: 'Migration20261202100000StockStates', class: Migration20261202100000StockStates },
 ];

@@ -20,6 +20,9 @@ interface LevelRow {
   warehouse_code: string;
   on_hand: string;
   allocated: string;
+  damaged: string;
+  quality_control: string;
+  safety_stock: string;
   version: string;
   updated_at: string | null;
 }
@@ -29,13 +32,19 @@ interface LockedRow extends LevelRow {
   active: boolean;
 }
 
-const COLUMNS = `s.sku, s.warehouse_code, s.on_hand, s.allocated, s.version, s.updated_at`;
+const COLUMNS = `s.sku, s.warehouse_code, s.on_hand, s.allocated, s.damaged, s.quality_control, s.safety_stock, s.version, s.updated_at`;
+
+/** available as SQL: the expression `stock_level_available_idx` is built on. */
+const AVAILABLE = '(s.on_hand - s.allocated - s.damaged - s.quality_control - s.safety_stock)';
 
 export const toLevel = (r: LevelRow): StockLevelState => ({
   sku: r.sku,
   warehouseCode: r.warehouse_code,
   onHand: num(r.on_hand),
   allocated: num(r.allocated),
+  damaged: num(r.damaged),
+  qualityControl: num(r.quality_control),
+  safetyStock: num(r.safety_stock),
   version: num(r.version),
   updateTime: dateOrNull(r.updated_at),
 });
@@ -167,20 +176,21 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
   }
 
   /**
-   * ListLowStock: levels that ever had stock with available (on_hand - allocated) at or
+   * ListLowStock: levels that ever had stock with available (on_hand - allocated -
+   * unavailable) at or
    * below the threshold, lowest available first, keyset-paginated on (available, sku,
    * warehouse_code) along `stock_level_available_idx`. A reporting query: on a read
    * replica when one is configured.
    */
   async findLow(filter: LowStockFilter, after: LowStockCursor | undefined, limit: number): Promise<StockLevelState[]> {
-    const where = ['s.version > 0', '(s.on_hand - s.allocated) <= ?'];
+    const where = ['s.version > 0', `${AVAILABLE} <= ?`];
     const params: unknown[] = [filter.threshold];
     if (filter.warehouseCode !== undefined) {
       where.push('s.warehouse_code = ?');
       params.push(filter.warehouseCode);
     }
     if (after !== undefined) {
-      where.push('((s.on_hand - s.allocated), s.sku, s.warehouse_code) > (?::bigint, ?, ?)');
+      where.push(`(${AVAILABLE}, s.sku, s.warehouse_code) > (?::bigint, ?, ?)`);
       params.push(after.available, after.sku, after.warehouseCode);
     }
     params.push(limit);
@@ -188,7 +198,7 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
       this.getEntityManager(),
       `select ${COLUMNS} from stock_level s
         where ${where.join(' and ')}
-        order by (s.on_hand - s.allocated), s.sku, s.warehouse_code
+        order by ${AVAILABLE}, s.sku, s.warehouse_code
         limit ?`,
       params,
       ON_REPLICA,

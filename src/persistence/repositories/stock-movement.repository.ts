@@ -10,6 +10,9 @@ export interface NewMovement {
   readonly type: MovementType;
   readonly onHandDelta: number;
   readonly allocatedDelta: number;
+  readonly damagedDelta: number;
+  readonly qualityControlDelta: number;
+  readonly safetyStockDelta: number;
   readonly reason: string;
   readonly reference: string;
   readonly allocationId: string | null;
@@ -55,17 +58,20 @@ export async function writeLevelsAndMovements(
     em,
     `with changed as (
        update stock_level s
-          set on_hand = v.on_hand, allocated = v.allocated, version = v.version, updated_at = ?
-         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
-              as v(sku, code, on_hand, allocated, version, previous_version)
+          set on_hand = v.on_hand, allocated = v.allocated, damaged = v.damaged, quality_control = v.quality_control,
+              safety_stock = v.safety_stock, version = v.version, updated_at = ?
+         from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
+              as v(sku, code, on_hand, allocated, damaged, quality_control, safety_stock, version, previous_version)
         where s.sku = v.sku and s.warehouse_code = v.code and s.version = v.previous_version
        returning 1
      ), moved as (
        insert into stock_movement (created_at, sku, warehouse_code, type, on_hand_delta, allocated_delta,
+                                   damaged_delta, quality_control_delta, safety_stock_delta,
                                    reason, reference, allocation_id, idempotency_key, stock_version)
-       select ?, m.* from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],
+       select ?, m.* from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[],
                                  ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
-              as m(sku, code, type, on_hand_delta, allocated_delta, reason, reference, allocation_id, idempotency_key, stock_version)
+              as m(sku, code, type, on_hand_delta, allocated_delta, damaged_delta, quality_control_delta, safety_stock_delta,
+                   reason, reference, allocation_id, idempotency_key, stock_version)
        returning id, sku, warehouse_code, stock_version
      )
      select moved.*, (select count(*) from changed)::int as changed from moved`,
@@ -75,6 +81,9 @@ export async function writeLevelsAndMovements(
       levels.map((l) => l.warehouseCode),
       levels.map((l) => l.onHand),
       levels.map((l) => l.allocated),
+      levels.map((l) => l.damaged),
+      levels.map((l) => l.qualityControl),
+      levels.map((l) => l.safetyStock),
       levels.map((l) => l.version),
       levels.map((l) => l.previousVersion),
       now,
@@ -83,6 +92,9 @@ export async function writeLevelsAndMovements(
       movements.map((m) => m.type),
       movements.map((m) => m.onHandDelta),
       movements.map((m) => m.allocatedDelta),
+      movements.map((m) => m.damagedDelta),
+      movements.map((m) => m.qualityControlDelta),
+      movements.map((m) => m.safetyStockDelta),
       movements.map((m) => m.reason),
       movements.map((m) => m.reference),
       movements.map((m) => m.allocationId),
@@ -129,7 +141,8 @@ export function movementPageQuery(filter: MovementFilter, after: MovementCursor 
   }
   params.push(limit);
   return {
-    text: `select id, created_at, sku, warehouse_code, type, on_hand_delta, allocated_delta, reason, reference,
+    text: `select id, created_at, sku, warehouse_code, type, on_hand_delta, allocated_delta,
+                  damaged_delta, quality_control_delta, safety_stock_delta, reason, reference,
                   allocation_id, idempotency_key, stock_version
              from stock_movement
             ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
@@ -147,6 +160,9 @@ interface MovementRow {
   type: MovementType;
   on_hand_delta: string;
   allocated_delta: string;
+  damaged_delta: string;
+  quality_control_delta: string;
+  safety_stock_delta: string;
   reason: string;
   reference: string;
   allocation_id: string | null;
@@ -171,6 +187,9 @@ export async function findMovements(
     type: r.type,
     onHandDelta: num(r.on_hand_delta),
     allocatedDelta: num(r.allocated_delta),
+    damagedDelta: num(r.damaged_delta),
+    qualityControlDelta: num(r.quality_control_delta),
+    safetyStockDelta: num(r.safety_stock_delta),
     reason: r.reason,
     reference: r.reference,
     allocationId: r.allocation_id,

@@ -30,6 +30,7 @@ const EXPECTED: Record<string, readonly Exclude<BuiltInRole, 'admin'>[]> = {
   'inventory.v1.InventoryService/FulfillAllocation': ['allocator'],
   'inventory.v1.InventoryService/ListStockMovements': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
   'inventory.v1.InventoryService/ListLowStock': ['reader', 'allocator', 'stock-keeper', 'catalog-admin'],
+  'inventory.v1.InventoryService/MoveStock': ['stock-keeper'],
   'inventory.v1.EventService/StreamEvents': ['auditor'],
   'inventory.v1.EventService/SubscribeEvents': ['auditor'],
   'inventory.v1.EventService/GetIntegrityReport': ['auditor'],

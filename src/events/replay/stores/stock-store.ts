@@ -2,7 +2,7 @@ import type { MovementType } from '../../../persistence/entities/stock-movement.
 import { createPartitionSql, partitionOf, PARTITION_LOCK_KEY } from '../../../persistence/partitions.js';
 import type { StockReplay } from '../../projections/stock.js';
 import { domainEventOf, parseStreamId } from '../../streams.js';
-import { streamIds, type DomainEvent, type EventEnvelope } from '../../types.js';
+import { streamIds, type DomainEvent, type EventEnvelope, type StateMove } from '../../types.js';
 import { iso, type ProjectionStore } from '../store.js';
 
 interface Row {
@@ -10,6 +10,9 @@ interface Row {
   warehouse_code: string;
   on_hand: string;
   allocated: string;
+  damaged: string;
+  quality_control: string;
+  safety_stock: string;
   version: string;
   created_at: Date;
   updated_at: Date | null;
@@ -19,28 +22,42 @@ interface Row {
 /** A ledger row as the event that recorded it describes it. */
 interface Movement {
   type: MovementType;
+  /** Deltas of damaged, quality_control, safety_stock. */
+  states: [number, number, number];
   reason: string;
   reference: string;
   allocationId: string | null;
 }
 
 /** The ledger columns an event implies (the inverse of what StockChanges writes). */
+const NO_STATES: [number, number, number] = [0, 0, 0];
+
+/** The state deltas of a move, in ledger column order. */
+function stateDeltas(move: StateMove): [number, number, number] {
+  const d = { available: 0, damaged: 0, qualityControl: 0, safetyStock: 0 };
+  d[move.fromState] -= move.quantity;
+  d[move.toState] += move.quantity;
+  return [d.damaged, d.qualityControl, d.safetyStock];
+}
+
 function movementOf(ev: DomainEvent): Movement | undefined {
   switch (ev.type) {
     case 'StockReceived':
-      return { type: 'RECEIPT', reason: '', reference: ev.data.reference, allocationId: null };
+      return { type: 'RECEIPT', states: NO_STATES, reason: '', reference: ev.data.reference, allocationId: null };
     case 'StockAdjusted':
-      return { type: 'ADJUSTMENT', reason: ev.data.reason, reference: ev.data.reference, allocationId: null };
+      return { type: 'ADJUSTMENT', states: NO_STATES, reason: ev.data.reason, reference: ev.data.reference, allocationId: null };
     case 'StockTransferredOut':
-      return { type: 'TRANSFER_OUT', reason: '', reference: ev.data.reference, allocationId: null };
+      return { type: 'TRANSFER_OUT', states: NO_STATES, reason: '', reference: ev.data.reference, allocationId: null };
     case 'StockTransferredIn':
-      return { type: 'TRANSFER_IN', reason: '', reference: ev.data.reference, allocationId: null };
+      return { type: 'TRANSFER_IN', states: NO_STATES, reason: '', reference: ev.data.reference, allocationId: null };
     case 'StockAllocated':
-      return { type: 'ALLOCATION', reason: '', reference: '', allocationId: ev.data.allocationId };
+      return { type: 'ALLOCATION', states: NO_STATES, reason: '', reference: '', allocationId: ev.data.allocationId };
     case 'StockReleased':
-      return { type: ev.data.cause === 'EXPIRED' ? 'EXPIRY' : 'RELEASE', reason: '', reference: '', allocationId: ev.data.allocationId };
+      return { type: ev.data.cause === 'EXPIRED' ? 'EXPIRY' : 'RELEASE', states: NO_STATES, reason: '', reference: '', allocationId: ev.data.allocationId };
     case 'StockFulfilled':
-      return { type: 'FULFILMENT', reason: '', reference: '', allocationId: ev.data.allocationId };
+      return { type: 'FULFILMENT', states: NO_STATES, reason: '', reference: '', allocationId: ev.data.allocationId };
+    case 'StockStateMoved':
+      return { type: 'STATE_MOVE', states: stateDeltas(ev.data), reason: ev.data.reason, reference: ev.data.reference, allocationId: null };
     case 'WarehouseCreated':
     case 'WarehouseUpdated':
     case 'ItemCreated':
@@ -76,7 +93,7 @@ export const stockStore: ProjectionStore<StockReplay> = {
     // written with the transaction's clock) so the lookup uses the level/time index and
     // prunes partitions instead of reading the level's whole history.
     const rows = await sql.query<Row>(
-      `select s.sku, s.warehouse_code, s.on_hand, s.allocated, s.version, s.created_at, s.updated_at, m.id as last_movement_id
+      `select s.sku, s.warehouse_code, s.on_hand, s.allocated, s.damaged, s.quality_control, s.safety_stock, s.version, s.created_at, s.updated_at, m.id as last_movement_id
          from stock_level s
          join unnest($1::text[], $2::text[]) as k(sku, code) on s.sku = k.sku and s.warehouse_code = k.code
          left join lateral (
@@ -95,6 +112,9 @@ export const stockStore: ProjectionStore<StockReplay> = {
           warehouseCode: r.warehouse_code,
           onHand: Number(r.on_hand),
           allocated: Number(r.allocated),
+          damaged: Number(r.damaged),
+          qualityControl: Number(r.quality_control),
+          safetyStock: Number(r.safety_stock),
           // null when the ledger row of the current version is missing (or a row was changed
           // behind the service): shown as a difference, which is what it is
           lastMovementId: (r.last_movement_id === null ? null : Number(r.last_movement_id)) as number,
@@ -121,8 +141,9 @@ export const stockStore: ProjectionStore<StockReplay> = {
   async insert(sql, states) {
     if (states.length === 0) return;
     await sql.query(
-      `insert into stock_level (sku, warehouse_code, on_hand, allocated, version, created_at, updated_at)
-       select * from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])`,
+      `insert into stock_level (sku, warehouse_code, on_hand, allocated, damaged, quality_control, safety_stock, version, created_at, updated_at)
+       select * from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                            $5::bigint[], $6::timestamptz[], $7::timestamptz[])`,
       [
         states.map((s) => s.sku),
         states.map((s) => s.warehouseCode),
@@ -131,6 +152,9 @@ export const stockStore: ProjectionStore<StockReplay> = {
         states.map((s) => s.version),
         states.map((s) => s.createdAt),
         states.map((s) => s.updatedAt),
+        states.map((s) => s.damaged),
+        states.map((s) => s.qualityControl),
+        states.map((s) => s.safetyStock),
       ],
     );
   },
@@ -152,11 +176,14 @@ export const stockStore: ProjectionStore<StockReplay> = {
     for (const p of months.values()) await sql.query(createPartitionSql(p));
     await sql.query(
       `insert into stock_movement (id, created_at, sku, warehouse_code, type, on_hand_delta, allocated_delta,
+                                   damaged_delta, quality_control_delta, safety_stock_delta,
                                    reason, reference, allocation_id, idempotency_key, stock_version)
-       select m.id, m.created_at, m.sku, m.code, m.type, m.on_hand_delta, m.allocated_delta, m.reason, m.reference, m.allocation_id, null, m.version
+       select m.id, m.created_at, m.sku, m.code, m.type, m.on_hand_delta, m.allocated_delta, m.damaged_delta, m.quality_control_delta,
+              m.safety_stock_delta, m.reason, m.reference, m.allocation_id, null, m.version
          from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-                     $8::text[], $9::text[], $10::text[], $11::bigint[])
-           as m(id, created_at, sku, code, type, on_hand_delta, allocated_delta, reason, reference, allocation_id, version)`,
+                     $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
+           as m(id, created_at, sku, code, type, on_hand_delta, allocated_delta, reason, reference, allocation_id, version,
+                damaged_delta, quality_control_delta, safety_stock_delta)`,
       [
         rows.map((r) => r.d.movementId),
         rows.map((r) => r.e.occurredAt),
@@ -169,6 +196,9 @@ export const stockStore: ProjectionStore<StockReplay> = {
         rows.map((r) => r.m.reference),
         rows.map((r) => r.m.allocationId),
         rows.map((r) => r.e.version),
+        rows.map((r) => r.m.states[0]),
+        rows.map((r) => r.m.states[1]),
+        rows.map((r) => r.m.states[2]),
       ],
     );
   },
