@@ -35,6 +35,7 @@ import { IdempotencyPurger } from './inventory/idempotency-purger.js';
 import { ItemService } from './inventory/items.js';
 import { StockService } from './inventory/stock.js';
 import { StockMoveService } from './inventory/stock-moves.js';
+import { IncomingService } from './inventory/incoming.js';
 import { WarehouseService } from './inventory/warehouses.js';
 import type { Logger } from './log.js';
 import { migrate, openOrm } from './persistence/orm.js';
@@ -267,7 +268,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     let readiness: Readiness | undefined;
     const grpc = await startGrpcServer(
       { orm, log, closing: closing.signal, onDependencyFault: (fault) => readiness?.reportFault(fault) },
-      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock), stockMoves: new StockMoveService(uow) },
+      { warehouses, items, stock, allocations, reads: new CachedReads(cache, items, warehouses, stock), stockMoves: new StockMoveService(uow), incoming: new IncomingService(uow, tokens) },
       config.grpc,
       { queries: new EventQueries(reader, feed, streamCalls), integrity: audit.reports },
       { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer, security },

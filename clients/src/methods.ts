@@ -29,6 +29,9 @@ export const METHOD_KIND_OVERRIDES: Readonly<Record<string, MethodKind>> = Objec
   'inventory.v1.InventoryService/AllocateStock': { kind: 'keyed-write', keyField: 'allocationId', autoKey: false },
   'inventory.v1.InventoryService/ReleaseAllocation': { kind: 'idempotent' },
   'inventory.v1.InventoryService/FulfillAllocation': { kind: 'idempotent' },
+  // Deduplicated by the caller's incoming_id, like AllocateStock; cancelling twice returns the record unchanged.
+  'inventory.v1.InventoryService/RecordIncomingStock': { kind: 'keyed-write', keyField: 'incomingId', autoKey: false },
+  'inventory.v1.InventoryService/CancelIncomingStock': { kind: 'idempotent' },
 });
 
 /**

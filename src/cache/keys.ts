@@ -40,6 +40,12 @@ export function invalidationFor(streamId: string): Invalidation {
     }
     case 'allocation':
       return none; // allocations are not cached; their stock changes come as stock# events
+    case 'incoming': {
+      // GetAvailability reports the sku's open incoming stock
+      const sku = streamId.slice(hash + 1, streamId.indexOf('#', hash + 1));
+      if (sku === '' || streamId.indexOf('#', hash + 1) < 0) return all;
+      return { kind: 'keys', keys: [availabilityKey(sku)], prefixes: [] };
+    }
     default:
       return all;
   }

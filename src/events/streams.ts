@@ -6,13 +6,14 @@ import type { DomainEvent, EventEnvelope, EventType } from './types.js';
  * Stream ids, parsed. The scheme (see types.ts) is `<kind>#<key parts>`; the kind picks
  * the projection that replays the stream.
  */
-export type StreamKind = 'warehouse' | 'item' | 'stock' | 'allocation';
+export type StreamKind = 'warehouse' | 'item' | 'stock' | 'allocation' | 'incoming';
 
 export type StreamRef =
   | { kind: 'warehouse'; code: string }
   | { kind: 'item'; sku: string }
   | { kind: 'stock'; sku: string; warehouseCode: string }
-  | { kind: 'allocation'; allocationId: string };
+  | { kind: 'allocation'; allocationId: string }
+  | { kind: 'incoming'; sku: string; incomingId: string };
 
 const ALLOCATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -31,6 +32,10 @@ export function parseStreamId(id: string): StreamRef | undefined {
         : undefined;
     case 'allocation':
       return parts.length === 2 && a !== undefined && ALLOCATION_ID.test(a) ? { kind, allocationId: a } : undefined;
+    case 'incoming':
+      return parts.length === 3 && a !== undefined && b !== undefined && SKU.test(a) && ALLOCATION_ID.test(b)
+        ? { kind, sku: a, incomingId: b }
+        : undefined;
     default:
       return undefined;
   }
@@ -43,7 +48,7 @@ export function requireStreamId(field: string, id: string): StreamRef {
   if (ref === undefined) {
     throw invalid(
       field,
-      `must be warehouse#<code>, item#<sku>, stock#<sku>#<warehouse_code> or allocation#<allocation_id>; got ${JSON.stringify(id.slice(0, 120))}`,
+      `must be warehouse#<code>, item#<sku>, stock#<sku>#<warehouse_code>, allocation#<allocation_id> or incoming#<sku>#<incoming_id>; got ${JSON.stringify(id.slice(0, 120))}`,
     );
   }
   return ref;
@@ -66,6 +71,9 @@ const TYPES = {
   AllocationReleased: 'allocation',
   AllocationFulfilled: 'allocation',
   AllocationExpired: 'allocation',
+  IncomingStockRecorded: 'incoming',
+  IncomingStockReceived: 'incoming',
+  IncomingStockCancelled: 'incoming',
 } as const satisfies Record<EventType, StreamKind>;
 
 /** The events that belong to streams of one kind. */

@@ -5,7 +5,8 @@
  * Each event belongs to one entity stream; its version in the stream equals the entity's
  * version in PostgreSQL after the change, so the two stores can be compared.
  * Stream ids: `warehouse#<code>`, `item#<sku>`, `stock#<sku>#<warehouse code>`,
- * `allocation#<allocation id>`. Skus and warehouse codes cannot contain '#'.
+ * `allocation#<allocation id>`, `incoming#<sku>#<incoming id>`. Skus, warehouse codes and
+ * allocation and incoming ids cannot contain '#'.
  *
  * Stock events carry both the deltas and the resulting on_hand/allocated, so a replay can
  * rebuild a level from its newest event alone and check the deltas add up.
@@ -16,6 +17,8 @@ export const streamIds = {
   item: (sku: string) => `item#${sku}`,
   stock: (sku: string, warehouseCode: string) => `stock#${sku}#${warehouseCode}`,
   allocation: (allocationId: string) => `allocation#${allocationId}`,
+  /** The sku is part of the id so that a change names the `availability#SKU` cache entry it makes stale. */
+  incoming: (sku: string, incomingId: string) => `incoming#${sku}#${incomingId}`,
 } as const;
 
 export interface WarehouseState {
@@ -81,7 +84,7 @@ export type DomainEvent =
   // item#<sku>
   | { type: 'ItemCreated'; data: ItemState }
   // stock#<sku>#<warehouse>
-  | { type: 'StockReceived'; data: StockChange & { reference: string } }
+  | { type: 'StockReceived'; data: StockChange & { reference: string; /** Set when received against incoming stock. */ incomingId?: string } }
   | { type: 'StockAdjusted'; data: StockChange & { reason: string; reference: string } }
   | { type: 'StockTransferredOut'; data: StockChange & { toWarehouseCode: string; reference: string } }
   | { type: 'StockTransferredIn'; data: StockChange & { fromWarehouseCode: string; reference: string } }
@@ -105,7 +108,18 @@ export type DomainEvent =
     }
   | { type: 'AllocationReleased'; data: { allocationId: string } }
   | { type: 'AllocationFulfilled'; data: { allocationId: string } }
-  | { type: 'AllocationExpired'; data: { allocationId: string } };
+  | { type: 'AllocationExpired'; data: { allocationId: string } }
+  // incoming#<sku>#<incoming id>
+  | { type: 'IncomingStockRecorded'; data: IncomingKey & { quantity: number; expectedTime: string; reference: string } }
+  | { type: 'IncomingStockReceived'; data: IncomingKey & { quantity: number; received: number; reference: string } }
+  | { type: 'IncomingStockCancelled'; data: IncomingKey & { reason: string; cancelled: number } };
+
+/** What every incoming stock event names. */
+export interface IncomingKey {
+  incomingId: string;
+  sku: string;
+  warehouseCode: string;
+}
 
 export type EventType = DomainEvent['type'];
 

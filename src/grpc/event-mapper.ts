@@ -47,7 +47,7 @@ export function toPayload(ev: DomainEvent): Event['payload'] {
     case 'ItemCreated':
       return { $case: 'itemCreated', value: { ...ev.data } };
     case 'StockReceived':
-      return { $case: 'stockReceived', value: { ...stockChange(ev.data), reference: ev.data.reference } };
+      return { $case: 'stockReceived', value: { ...stockChange(ev.data), reference: ev.data.reference, incomingId: ev.data.incomingId ?? '' } };
     case 'StockAdjusted':
       return {
         $case: 'stockAdjusted',
@@ -106,6 +106,15 @@ export function toPayload(ev: DomainEvent): Event['payload'] {
       return { $case: 'allocationFulfilled', value: { allocationId: ev.data.allocationId } };
     case 'AllocationExpired':
       return { $case: 'allocationExpired', value: { allocationId: ev.data.allocationId } };
+    case 'IncomingStockRecorded':
+      return {
+        $case: 'incomingStockRecorded',
+        value: { ...ev.data, quantity: big(ev.data.quantity), expectedTime: new Date(ev.data.expectedTime) },
+      };
+    case 'IncomingStockReceived':
+      return { $case: 'incomingStockReceived', value: { ...ev.data, quantity: big(ev.data.quantity), received: big(ev.data.received) } };
+    case 'IncomingStockCancelled':
+      return { $case: 'incomingStockCancelled', value: { ...ev.data, cancelled: big(ev.data.cancelled) } };
     default: {
       const never: never = ev;
       throw new Error(`no wire mapping for event ${JSON.stringify(never)}`);

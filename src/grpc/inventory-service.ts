@@ -16,6 +16,7 @@ import {
   toWarehouseMessage,
 } from './mappers.js';
 import { stockStateHandlers, type StockStateUseCases } from './stock-state-handlers.js';
+import { toIncomingMessage } from './stock-state-mappers.js';
 
 export interface InventoryUseCases extends StockStateUseCases {
   readonly warehouses: WarehouseService;
@@ -101,6 +102,8 @@ export function inventoryServiceHandlers(deps: EdgeDeps, uc: InventoryUseCases):
         qualityControl: BigInt(a.qualityControl),
         safetyStock: BigInt(a.safetyStock),
         unavailable: BigInt(a.unavailable),
+        incoming: BigInt(a.incoming),
+        incomingStock: a.incomingStock.map(toIncomingMessage),
       };
     }),
     allocateStock: unary(deps, 'AllocateStock', async (req, s) => ({

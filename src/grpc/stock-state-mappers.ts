@@ -1,7 +1,9 @@
-import { StockState } from '../gen/inventory/v1/stock_states.js';
+import { IncomingStatus, StockState, type IncomingStock as IncomingStockMessage } from '../gen/inventory/v1/stock_states.js';
 import type { StockStateName } from '../events/types.js';
+import { outstanding } from '../inventory/incoming.js';
+import type { IncomingRecord } from '../persistence/repositories/incoming-stock.repository.js';
 
-/** StockState on the wire <-> the domain's state names. Nothing here decides anything. */
+/** Stock states and incoming stock on the wire <-> the domain. Nothing here decides anything. */
 
 const NAME_OF: Readonly<Partial<Record<StockState, StockStateName>>> = {
   [StockState.STOCK_STATE_AVAILABLE]: 'available',
@@ -21,3 +23,24 @@ const STATE_OF: Readonly<Record<StockStateName, StockState>> = {
 export const toStateName = (s: StockState): StockStateName | undefined => NAME_OF[s];
 
 export const toStockStateMessage = (name: StockStateName): StockState => STATE_OF[name];
+
+const INCOMING_STATUS: Readonly<Record<IncomingRecord['status'], IncomingStatus>> = {
+  OPEN: IncomingStatus.INCOMING_STATUS_OPEN,
+  RECEIVED: IncomingStatus.INCOMING_STATUS_RECEIVED,
+  CANCELLED: IncomingStatus.INCOMING_STATUS_CANCELLED,
+};
+
+export const toIncomingMessage = (r: IncomingRecord): IncomingStockMessage => ({
+  incomingId: r.incomingId,
+  sku: r.sku,
+  warehouseCode: r.warehouseCode,
+  quantity: BigInt(r.quantity),
+  received: BigInt(r.received),
+  outstanding: BigInt(outstanding(r)),
+  status: INCOMING_STATUS[r.status],
+  expectedTime: r.expectedTime,
+  reference: r.reference,
+  version: BigInt(r.version),
+  createTime: r.createTime,
+  updateTime: r.updateTime,
+});

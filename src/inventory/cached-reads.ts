@@ -53,7 +53,11 @@ export const warehouseView = (w: Warehouse): WarehouseView =>
 const frozenLevel = (l: StockLevelState): StockLevelState => Object.freeze({ ...l });
 
 const frozenAvailability = (a: Availability): Readonly<Availability> =>
-  Object.freeze({ ...a, levels: Object.freeze(a.levels.map(frozenLevel)) as StockLevelState[] });
+  Object.freeze({
+    ...a,
+    levels: Object.freeze(a.levels.map(frozenLevel)) as StockLevelState[],
+    incomingStock: Object.freeze(a.incomingStock.map((r) => Object.freeze({ ...r }))) as Availability['incomingStock'],
+  });
 
 /**
  * The hot single-entity reads, through the read cache. The EntityManager is asked for
@@ -98,8 +102,9 @@ export class CachedReads {
   }
 
   /**
-   * Cached under `availability#SKU`: every stock change of the sku invalidates it, and so
-   * does every warehouse change (`allocatable` counts only active warehouses).
+   * Cached under `availability#SKU`: every stock change and every incoming stock change of
+   * the sku invalidates it, and so does every warehouse change (`allocatable` counts only
+   * active warehouses).
    */
   availability(em: () => EntityManager, sku: string, consistent = false): Promise<Readonly<Availability>> {
     v.sku('sku', sku);

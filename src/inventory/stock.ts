@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { StockLevel } from '../persistence/entities/stock-level.entity.js';
+import { openIncomingOf, type IncomingRecord } from '../persistence/repositories/incoming-stock.repository.js';
 import type { LowStockCursor, LowStockFilter } from '../persistence/repositories/stock-level.repository.js';
 import { findMovements, type MovementCursor, type MovementFilter, type MovementRecord } from '../persistence/repositories/stock-movement.repository.js';
 import type { CallContext, UnitOfWork } from '../persistence/unit-of-work.js';
@@ -52,7 +53,14 @@ export interface Availability {
   /** Available in active warehouses: what AllocateStock can place. */
   allocatable: number;
   levels: StockLevelState[];
+  /** Units of OPEN incoming stock still outstanding; never allocatable. */
+  incoming: number;
+  /** The first OPEN incoming stock records, earliest expected first. */
+  incomingStock: IncomingRecord[];
 }
+
+/** How many incoming records GetAvailability lists (ListIncomingStock pages through all). */
+export const AVAILABILITY_INCOMING_LIMIT = 100;
 
 export interface LowStockQuery {
   threshold: number | bigint;
@@ -191,6 +199,7 @@ export class StockService {
     const repo = em.getRepository(StockLevel);
     const levels = await repo.findBySku(sku);
     if (levels.length === 0) await requireExisting(repo, sku, [], []);
+    const incoming = await openIncomingOf(em, sku, AVAILABILITY_INCOMING_LIMIT);
     const sum = (f: (l: (typeof levels)[number]) => number) => levels.reduce((s, l) => s + f(l), 0);
     return {
       sku,
@@ -203,6 +212,8 @@ export class StockService {
       available: sum(available),
       allocatable: sum((l) => (l.active ? available(l) : 0)),
       levels: levels.map(({ active: _active, ...level }) => level),
+      incoming: incoming.outstanding,
+      incomingStock: incoming.first,
     };
   }
 

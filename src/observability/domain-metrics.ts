@@ -20,6 +20,9 @@ const EVENT_TYPES = [
   'AllocationReleased',
   'AllocationFulfilled',
   'AllocationExpired',
+  'IncomingStockRecorded',
+  'IncomingStockReceived',
+  'IncomingStockCancelled',
 ] as const satisfies readonly EventType[];
 // Fails to compile when the catalog gains a type this list lacks.
 const everyType: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;

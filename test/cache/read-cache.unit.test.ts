@@ -156,6 +156,8 @@ describe('ReadCache (unit)', () => {
     expect(invalidationFor('item#A')).to.deep.equal({ kind: 'keys', keys: ['item#A'], prefixes: [] });
     expect(invalidationFor('stock#A.b#W-1')).to.deep.equal({ kind: 'keys', keys: ['stock#A.b#W-1', 'availability#A.b'], prefixes: [] });
     expect(invalidationFor('allocation#o-1')).to.deep.equal({ kind: 'keys', keys: [], prefixes: [] });
+    expect(invalidationFor('incoming#A.b#PO-1:2')).to.deep.equal({ kind: 'keys', keys: ['availability#A.b'], prefixes: [] });
+    expect(invalidationFor('incoming#broken')).to.deep.equal({ kind: 'all' });
     expect(invalidationFor('something#new')).to.deep.equal({ kind: 'all' });
     expect(invalidationFor('stock#broken')).to.deep.equal({ kind: 'all' });
   });

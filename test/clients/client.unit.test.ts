@@ -104,10 +104,15 @@ describe('client package (unit)', () => {
         ListStockMovements: 'read',
         ListLowStock: 'read',
         MoveStock: 'keyed-write',
+        RecordIncomingStock: 'keyed-write',
+        ListIncomingStock: 'read',
+        ReceiveIncomingStock: 'keyed-write',
+        CancelIncomingStock: 'idempotent',
       };
       for (const [name, kind] of Object.entries(expected)) expect(kinds[name]?.kind, name).to.equal(kind);
       expect(kinds.AllocateStock).to.deep.equal({ kind: 'keyed-write', keyField: 'allocationId', autoKey: false });
       expect(kinds.ReceiveStock).to.deep.equal({ kind: 'keyed-write', keyField: 'idempotencyKey', autoKey: true });
+      expect(kinds.RecordIncomingStock).to.deep.equal({ kind: 'keyed-write', keyField: 'incomingId', autoKey: false });
     });
 
     it('holds the rules for every method of every API service, including ones added later', () => {

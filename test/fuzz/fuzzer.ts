@@ -33,10 +33,11 @@ const STATE = `select
   (select count(*) from event_outbox) as events,
   (select count(*) || ':' || coalesce(sum(version), 0) from warehouse) as warehouses,
   (select count(*) || ':' || coalesce(sum(version), 0) from item) as items,
-  (select count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(sum(on_hand), 0) || ':' || coalesce(sum(allocated), 0) from stock_level) as levels,
+  (select count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(sum(on_hand), 0) || ':' || coalesce(sum(allocated), 0) || ':' || coalesce(sum(damaged + quality_control + safety_stock), 0) from stock_level) as levels,
   (select count(*) from stock_movement) as movements,
   (select count(*) || ':' || coalesce(sum(version), 0) from allocation) as allocations,
-  (select count(*) from idempotency_record) as keys`;
+  (select count(*) from idempotency_record) as keys,
+  (select count(*) || ':' || coalesce(sum(version), 0) from incoming_stock) as incoming`;
 
 /** Outcomes after which nothing may have changed (a timed-out or cut call may have committed). */
 const DEFINITE_FAILURES = new Set([status.INVALID_ARGUMENT, status.NOT_FOUND, status.ALREADY_EXISTS, status.FAILED_PRECONDITION, status.ABORTED, status.OUT_OF_RANGE]);
@@ -48,6 +49,11 @@ export class Fuzzer {
   calls = 0;
   private readonly client: Client;
   private db: pg.Client | undefined;
+  /**
+   * A call the client gave up on (a 1 ms deadline) may still commit on the server, during
+   * a later call: until the state has settled, a change would be blamed on the wrong call.
+   */
+  private unsettled = false;
 
   constructor(
     address: string,
@@ -71,11 +77,32 @@ export class Fuzzer {
     return JSON.stringify((await this.db!.query(STATE)).rows[0]);
   }
 
+  /** Waits (at most 15 s) until no other session is busy and the state stays put for 300 ms. */
+  private async settle(): Promise<void> {
+    const until = Date.now() + 15_000;
+    let last = await this.state();
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 300));
+      const busy = await this.db!.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid() and state in ('active', 'idle in transaction')`,
+      );
+      const now = await this.state();
+      if (now === last && busy.rows[0]?.n === 0) return;
+      last = now;
+    }
+  }
+
   /** Sends one call; returns the problem found, if any (also recorded). */
   async call(rpc: Rpc, bytes: Uint8Array, deadlineMs: number, raw: boolean): Promise<string | undefined> {
     const watchState = rpc.writes && this.db !== undefined && deadlineMs > 1;
+    if (watchState && this.unsettled) {
+      await this.settle();
+      this.unsettled = false;
+    }
     const before = watchState ? await this.state() : undefined;
     const outcome = await send(this.client, rpc, bytes, deadlineMs);
+    if (outcome.code === status.DEADLINE_EXCEEDED || outcome.code === status.CANCELLED) this.unsettled = true;
     this.calls++;
     const key = `${raw ? 'raw ' : ''}${status[outcome.code]}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);

@@ -33,7 +33,7 @@ export const RPCS: readonly Rpc[] = SERVICES.flatMap((s) => {
     name: m.name,
     streaming: m.methodKind === 'server_streaming',
     input: m.input,
-    writes: /^(Create|Update|Receive|Adjust|Transfer|Allocate|Release|Fulfill)/.test(m.name),
+    writes: /^(Create|Update|Receive|Adjust|Transfer|Allocate|Release|Fulfill|Move|Record|Cancel)/.test(m.name),
   }));
 });
 

@@ -13,7 +13,7 @@ const INVENTORY = 'inventory.v1.InventoryService';
 const EVENTS = 'inventory.v1.EventService';
 
 /** The stock-keeper's writes. */
-const STOCK_KEEPING = ['ReceiveStock', 'AdjustStock', 'TransferStock', 'MoveStock'];
+const STOCK_KEEPING = ['ReceiveStock', 'AdjustStock', 'TransferStock', 'MoveStock', 'RecordIncomingStock', 'ReceiveIncomingStock', 'CancelIncomingStock'];
 
 const shortName = (m: MethodName) => m.slice(m.indexOf('/') + 1);
 const serviceOf = (m: MethodName) => m.slice(0, m.indexOf('/'));

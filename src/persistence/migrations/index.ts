@@ -8,6 +8,7 @@ import { Migration20261201000001OutboxTraceContext } from './Migration2026120100
 import { Migration20261201000001Actors } from './Migration20261201000001Actors.js';
 import { Migration20261201090000Integrity } from './Migration20261201090000Integrity.js';
 import { Migration20261202100000StockStates } from './Migration20261202100000StockStates.js';
+import { Migration20261202100001IncomingStock } from './Migration20261202100001IncomingStock.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201000001Actors', class: Migration20261201000001Actors },
   { name: 'Migration20261201090000Integrity', class: Migration20261201090000Integrity },
   { name: 'Migration20261202100000StockStates', class: Migration20261202100000StockStates },
+  { name: 'Migration20261202100001IncomingStock', class: Migration20261202100001IncomingStock },
 ];

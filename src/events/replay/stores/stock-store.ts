@@ -65,6 +65,9 @@ function movementOf(ev: DomainEvent): Movement | undefined {
     case 'AllocationReleased':
     case 'AllocationFulfilled':
     case 'AllocationExpired':
+    case 'IncomingStockRecorded':
+    case 'IncomingStockReceived':
+    case 'IncomingStockCancelled':
       return undefined;
     default: {
       const never: never = ev;
