@@ -15,26 +15,34 @@ import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc
 import { EventServiceClient, StreamEventsRequest, SubscribeEventsRequest, type SubscribeEventsResponse } from '../src/gen/inventory/v1/event_service.js';
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
+import { ChildInspector, type ChildMemory } from './inspector.js';
 import { runLoad } from './load.js';
 
 /**
  * The event-feed benchmark (run by hand: `make bench-feed`). One run, on this machine:
  *
- * 1. The service in its own process, DynamoDB (dynalite) in another. For 0, 1,000 and 5,000
+ * 1. The service in its own process, DynamoDB in another (bench/dynamodb-server.ts: DynamoDB
+ *    Local, or dynalite with EMBEDDED_DYNAMODB=dynalite). For 0, 1,000 and 5,000
  *    idle SubscribeEvents streams (filtered so that nothing written matches them) plus a few
  *    subscribers that do match, it measures PostgreSQL transactions per second (from
  *    pg_stat_database: first with no writes, then under a fixed closed-loop write load of
  *    ReceiveStock calls), the write throughput relative to 0 idle subscribers, the latency
  *    from an event's occurred_at (set inside the writing transaction, so an upper bound of
- *    commit -> delivery) to its arrival at a matching subscriber, and the service's resident
- *    memory per idle subscriber.
+ *    commit -> delivery) to its arrival at a matching subscriber, and the service's memory
+ *    per idle subscriber: heap after a forced full GC (through the service's inspector) and
+ *    RSS.
  * 2. BENCH_STREAM_CALLS (default 300) concurrent StreamEvents over one stream of
  *    BENCH_STREAM_EVENTS (default 5,000) events, while other callers run GetItem and a small
  *    write load keeps the outbox relay busy: every call's final status, GetItem latency
  *    before and during the burst, and the relay backlog (outbox rows not yet in DynamoDB).
  *
  * Environment: BENCH_SUBSCRIBERS (default "0,1000,5000"), BENCH_WRITERS (in flight, default 16),
- * BENCH_SECONDS (per measurement, default 8), BENCH_SERVICE_ENV (extra service env, "A=1,B=2").
+ * BENCH_SECONDS (per measurement, default 8), BENCH_SERVICE_ENV (extra service env, "A=1,B=2"),
+ * BENCH_SERVICE_DIST (the service build to measure, default this one's dist/: a copy of
+ * another commit's dist/ inside this checkout gives a before/after with the same bench),
+ * BENCH_STREAM_CALLS, BENCH_STREAM_EVENTS, BENCH_STREAM_DEADLINE_MS (per call, default 600 s),
+ * BENCH_STREAM_RETRY (1: a call told RESOURCE_EXHAUSTED retries after 1-2 s until its deadline),
+ * BENCH_HEAP_TOP (N > 0: a heap snapshot per row, and the N names that grew most, per idle subscriber).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000').split(',').map(Number);
@@ -43,6 +51,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 300);
 const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 5000);
 const STREAM_DEADLINE_MS = Number(process.env.BENCH_STREAM_DEADLINE_MS ?? 600_000);
+const STREAM_RETRY = process.env.BENCH_STREAM_RETRY === '1';
+const HEAP_TOP = Number(process.env.BENCH_HEAP_TOP ?? 0);
+const SERVICE_DIST = path.resolve(process.env.BENCH_SERVICE_DIST ?? path.join(here, '..'));
 const MATCHING = 5;
 const CHANNELS = 8;
 const log = createLogger('warn');
@@ -115,6 +126,7 @@ interface Row {
   returnP99: number;
   delivered: number;
   rssKb: number;
+  memory: ChildMemory;
   failedSubscriptions: number;
 }
 
@@ -131,12 +143,13 @@ async function main(): Promise<void> {
     });
     const databaseUrl = pgServer.url;
 
-    const dynamo = spawn(process.execPath, [path.join(here, 'dynalite-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dynamo = spawn(process.execPath, [path.join(here, 'dynamodb-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
     cleanups.push(() => stopChild(dynamo));
-    const dynamoEndpoint = await new Promise<string>((resolve, reject) => {
-      dynamo.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-      dynamo.once('exit', () => reject(new Error('dynalite exited')));
+    const [dynamoEndpoint, dynamoKind] = await new Promise<string[]>((resolve, reject) => {
+      dynamo.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim().split(' ')));
+      dynamo.once('exit', () => reject(new Error('the DynamoDB server exited')));
     });
+    if (dynamoEndpoint === undefined) throw new Error('no DynamoDB endpoint');
 
     const table = `bench-feed-${Date.now()}`;
     const servicePort = await freePort();
@@ -146,7 +159,8 @@ async function main(): Promise<void> {
         .filter((kv) => kv.includes('='))
         .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     );
-    const service = spawn(process.execPath, [path.join(here, '../src/main.js')], {
+    const inspectPort = await freePort();
+    const service = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, path.join(SERVICE_DIST, 'src/main.js')], {
       env: {
         PATH: process.env.PATH ?? '',
         DATABASE_URL: databaseUrl,
@@ -155,14 +169,18 @@ async function main(): Promise<void> {
         GRPC_PORT: String(servicePort),
         LOG_LEVEL: 'error',
         CACHE_STATS_INTERVAL_MS: '0',
+        METRICS_PORT: '0', // the default port may be taken by another service on this machine
         ...extraEnv,
       },
-      // The service's log (one line per failed call) would drown the results.
+      // The service's log (one line per failed call) would drown the results; stderr shows a crash.
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     cleanups.push(() => stopChild(service));
     const address = `127.0.0.1:${servicePort}`;
     await waitServing(address);
+    const inspector = await ChildInspector.connect(inspectPort);
+    cleanups.push(async () => inspector.close());
+    process.stdout.write(`service ${SERVICE_DIST}, DynamoDB ${dynamoKind ?? 'unknown'}\n`);
 
     const inventory = new InventoryServiceClient(address, credentials.createInsecure());
     // Several connections, as several client processes would have.
@@ -248,12 +266,25 @@ async function main(): Promise<void> {
     await runLoad(write, { inFlight: WRITERS, durationMs: 2000, warmupMs: 500 });
 
     const rows: Row[] = [];
+    let baseHeap: Map<string, { count: number; bytes: number }> | undefined;
     for (const n of SUBSCRIBERS) {
       while (idle.length < n) {
         openIdle(idle.length);
         if (idle.length % 250 === 0) await sleep(50); // let the server accept them in batches
       }
       await sleep(3000 + n); // every subscription has started (and, before issue 13, run its first queries)
+      const memory = await inspector.memoryAfterGc();
+      if (HEAP_TOP > 0) {
+        const heap = await inspector.heapByName();
+        if (n > 0 && baseHeap !== undefined) {
+          const grown = [...heap]
+            .map(([name, e]) => ({ name, count: e.count - (baseHeap!.get(name)?.count ?? 0), bytes: e.bytes - (baseHeap!.get(name)?.bytes ?? 0) }))
+            .sort((a, b) => b.bytes - a.bytes)
+            .slice(0, HEAP_TOP);
+          process.stdout.write(`heap growth per idle subscriber at ${n} (objects, bytes):\n`);
+          for (const g of grown) process.stdout.write(`  ${g.name.slice(0, 60).padEnd(60)} ${f2(g.count / n).padStart(7)} ${f1(g.bytes / n).padStart(8)}\n`);
+        } else baseHeap = heap;
+      }
       const rss = rssKb(service.pid!);
       const x0 = await xacts();
       const t0 = Date.now();
@@ -284,6 +315,7 @@ async function main(): Promise<void> {
         returnP99: quantile(sinceReturn, 0.99),
         delivered: latencies.length,
         rssKb: rss,
+        memory,
         failedSubscriptions: idle.filter((s) => s.failed).length + matchingFailures,
       });
       process.stdout.write(`measured ${n} idle subscribers\n`);
@@ -294,11 +326,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nSubscribeEvents: ${WRITERS} ReceiveStock calls in flight for ${SECONDS} s per row, ${MATCHING} matching subscribers, service in its own process\n`,
     );
-    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery ms after occurred_at p50 / p99 (n) | after the write returned p50 / p99 | RSS MB | KB per idle sub | failed subs\n');
+    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery ms after occurred_at p50 / p99 (n) | after the write returned p50 / p99 | RSS MB | KB RSS per idle sub | heap MB after GC | KB heap per idle sub | failed subs\n');
     for (const r of rows) {
       const perSub = r.subscribers === 0 ? Number.NaN : (r.rssKb - base.rssKb) / r.subscribers;
+      const heapPerSub = r.subscribers === 0 ? Number.NaN : (r.memory.heapUsed - base.memory.heapUsed) / 1024 / r.subscribers;
       process.stdout.write(
-        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${r.failedSubscriptions}\n`,
+        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${f1(r.memory.heapUsed / 1024 / 1024)} | ${f1(heapPerSub)} | ${r.failedSubscriptions}\n`,
       );
     }
 
@@ -306,6 +339,7 @@ async function main(): Promise<void> {
       process.stdout.write(`idle subscriptions that failed, by status: ${[...subscriptionFailures].map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     }
 
+    if (STREAM_CALLS === 0) return;
     // StreamEvents burst.
     process.stdout.write(`\nwriting ${STREAM_EVENTS} events to warehouse#BURST ...\n`);
     const dynamoClient = createDynamoClient({ endpoint: dynamoEndpoint, region: 'us-east-1', table });
@@ -353,28 +387,42 @@ async function main(): Promise<void> {
     const [quietGets] = await background(4000);
     const quietBacklog = await stopQuiet();
 
+    // Each call's first answer, and (BENCH_STREAM_RETRY=1) its final one after retries.
+    const firstCodes = new Map<string, number>();
     const codes = new Map<string, number>();
+    const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+    let eventsReceived = 0;
+    let attempts = 0;
+    let firstRefusalMs = Number.NaN;
     let burstEnd = 0;
     const burstStart = Date.now();
+    const attempt = (i: number, deadline: number) =>
+      new Promise<{ code: number; received: number }>((resolve) => {
+        attempts++;
+        let received = 0;
+        const call = feedClients[i % CHANNELS]!.streamEvents(StreamEventsRequest.fromPartial({ streamId: 'warehouse#BURST' }), new Metadata(), { deadline });
+        call.on('data', () => {
+          received++;
+          eventsReceived++;
+        });
+        call.on('error', () => undefined); // counted from 'status', which comes once per call
+        call.on('status', (st: { code: number }) => resolve({ code: st.code, received }));
+      });
+    const nameOf = (code: number, received: number) =>
+      code === status.OK && received !== STREAM_EVENTS ? `OK with only ${received} events` : (status[code] ?? String(code));
     const burst = Promise.all(
-      Array.from(
-        { length: STREAM_CALLS },
-        (_, i) =>
-          new Promise<void>((resolve) => {
-            let received = 0;
-            const call = feedClients[i % CHANNELS]!.streamEvents(StreamEventsRequest.fromPartial({ streamId: 'warehouse#BURST' }), new Metadata(), {
-              deadline: Date.now() + STREAM_DEADLINE_MS,
-            });
-            call.on('data', () => received++);
-            call.on('error', () => undefined); // counted from 'status', which comes once per call
-            call.on('status', (st: { code: number }) => {
-              const name = st.code === status.OK && received !== STREAM_EVENTS ? `OK with only ${received} events` : (status[st.code] ?? String(st.code));
-              codes.set(name, (codes.get(name) ?? 0) + 1);
-              burstEnd = Date.now();
-              resolve();
-            });
-          }),
-      ),
+      Array.from({ length: STREAM_CALLS }, async (_, i) => {
+        const deadline = Date.now() + STREAM_DEADLINE_MS;
+        let r = await attempt(i, deadline);
+        count(firstCodes, nameOf(r.code, r.received));
+        if (r.code === status.RESOURCE_EXHAUSTED && Number.isNaN(firstRefusalMs)) firstRefusalMs = Date.now() - burstStart;
+        while (STREAM_RETRY && r.code === status.RESOURCE_EXHAUSTED && Date.now() + 2000 < deadline) {
+          await sleep(1000 + Math.random() * 1000);
+          r = await attempt(i, deadline);
+        }
+        count(codes, nameOf(r.code, r.received));
+        burstEnd = Date.now();
+      }),
     );
     const stopBurst = sampleBacklog();
     let duringGets: Awaited<ReturnType<typeof runLoad>> | undefined;
@@ -394,8 +442,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nStreamEvents: ${STREAM_CALLS} concurrent calls over ${STREAM_EVENTS} events, ${readers} GetItem callers and ${writers} writers alongside\n`,
     );
+    const list = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} ${v}`).join(', ');
+    const burstSeconds = (burstEnd - burstStart) / 1000;
     process.stdout.write(
-      `final statuses: ${[...codes].map(([k, v]) => `${k} ${v}`).join(', ')} (last one after ${f1((burstEnd - burstStart) / 1000)} s; deadline ${STREAM_DEADLINE_MS / 1000} s)\n`,
+      `first answers: ${list(firstCodes)} (first refusal after ${f1(firstRefusalMs)} ms)\n` +
+        (STREAM_RETRY ? `final statuses after retrying RESOURCE_EXHAUSTED: ${list(codes)} (${attempts} attempts)\n` : '') +
+        `last call ended after ${f1(burstSeconds)} s (deadline ${STREAM_DEADLINE_MS / 1000} s); ${eventsReceived} events received, ${f1(eventsReceived / burstSeconds)} events/s\n`,
     );
     process.stdout.write(
       `GetItem before the burst: p50 ${f1(quietGets.p50Ms)} ms, p99 ${f1(quietGets.p99Ms)} ms (${f1(quietGets.perSecond)}/s)\n` +

@@ -16,6 +16,7 @@ import { FeedSequencer } from './events/feed/sequencer.js';
 import { FeedSignal } from './events/feed/signal.js';
 import { FeedReader } from './events/feed/subscription.js';
 import { FeedTail } from './events/feed/tail.js';
+import { StreamAdmission } from './events/stream-admission.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
 import type { IntegrityAuditor } from './events/audit/auditor.js';
@@ -153,6 +154,12 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       `StreamEvents: ${config.events.streamReadQueue} calls already wait for one of this instance's ${config.events.streamReadConcurrency} event store reads (STREAM_READ_QUEUE, STREAM_READ_CONCURRENCY); retry later`,
     );
     const reader = new DynamoReader(dynamoClient, config.dynamodb.table, config.events.streamPageSize, streamReads, 10_000);
+    // ...and a bounded number of calls streaming at once, so each runs at full speed and the rest are told to retry in time.
+    const streamCalls = new StreamAdmission({
+      activeCalls: config.events.streamActiveCalls,
+      maxQueue: config.events.streamReadQueue,
+      maxWaitMs: config.events.streamQueueWaitMs,
+    });
     const snapshots = new SnapshotStore(dynamoClient, config.dynamodb.table);
     const snapshotter = new Snapshotter(
       new DynamoReader(dynamoClient, config.dynamodb.table, 100),
@@ -202,9 +209,16 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
 
     // The global feed: positions after commit, LISTEN/NOTIFY to wake subscriptions, pruning.
     const signal = new FeedSignal();
-    const sequencer = new FeedSequencer(orm, log, { batchSize: config.feed.batchSize, pollMs: config.feed.pollMs }, (last) =>
-      signal.advance(last),
-    );
+    // One tail reader per instance feeds every live subscriber (docs/event-feed.md).
+    const feedPages = new FeedPages(orm);
+    const feedTail = new FeedTail(feedPages, signal, log, { windowEvents: config.feed.windowEvents, pageSize: 500, pollMs: config.feed.pollMs });
+    const sequencer = new FeedSequencer(orm, log, { batchSize: config.feed.batchSize, pollMs: config.feed.pollMs }, {
+      committing: (last) => signal.committingLocally(last),
+      sequenced: (last, events) => {
+        feedTail.sequenced(events); // before the signal: the tail then has nothing left to read
+        signal.advance(last);
+      },
+    });
     uow.onCommit((rows) => {
       // After the response is on its way: the caller need not wait for the feed's transaction to start.
       if (rows.length > 0) setImmediate(sequencer.kick);
@@ -221,9 +235,6 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     pruner.start();
     cleanups.push(() => pruner.stop());
-    // One tail reader per instance feeds every live subscriber (docs/event-feed.md).
-    const feedPages = new FeedPages(orm);
-    const feedTail = new FeedTail(feedPages, signal, log, { windowEvents: config.feed.windowEvents, pageSize: 500, pollMs: config.feed.pollMs });
     await feedTail.start();
     cleanups.push(() => feedTail.stop());
     const feed = new FeedReader(feedPages, feedTail, signal, new ConcurrencyGate(config.feed.catchUpReaders, Number.POSITIVE_INFINITY, 'feed catch-up'), {
@@ -263,7 +274,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { orm, log, closing: closing.signal, onDependencyFault: (fault) => readiness?.reportFault(fault) },
       { warehouses, items, stock, allocations, stockImport, reads: new CachedReads(cache, items, warehouses, stock), stockMoves: new StockMoveService(uow), incoming: new IncomingService(uow, tokens) },
       config.grpc,
-      { queries: new EventQueries(reader, feed), integrity: audit.reports },
+      { queries: new EventQueries(reader, feed, streamCalls), integrity: audit.reports },
       { metrics: registry && new GrpcServerMetrics(registry), tracer: tracing?.tracer, security },
     );
     cleanups.push(() => grpc.shutdown(config.shutdownTimeoutMs));

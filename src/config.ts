@@ -57,6 +57,9 @@ export interface Config {
     /** StreamEvents: DynamoDB Query requests in flight per instance, and calls waiting for one. */
     readonly streamReadConcurrency: number;
     readonly streamReadQueue: number;
+    /** StreamEvents calls streaming at once, and the longest wait for a place (docs/event-feed.md). */
+    readonly streamActiveCalls: number;
+    readonly streamQueueWaitMs: number;
   };
   readonly feed: {
     /** Appended rows of the global feed are kept this long, then pruned. */
@@ -166,7 +169,7 @@ const schema = securitySchema.extend({
   RELAY_HEALTH_MAX_AGE_MS: int(1000, 86_400_000).default(60_000),
   SNAPSHOT_EVERY: int(0, 1_000_000).default(100),
   EVENT_RETENTION_DAYS: int(0, 36_500).default(0),
-  STREAM_PAGE_SIZE: int(1, 1000).default(100),
+  STREAM_PAGE_SIZE: int(1, 1000).default(500),
   FEED_RETENTION_HOURS: int(1, 87_600).default(168),
   FEED_POLL_MS: int(10, 600_000).default(1000),
   FEED_PRUNE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
@@ -177,6 +180,8 @@ const schema = securitySchema.extend({
   MAX_SUBSCRIPTIONS: int(1, 1_000_000).default(10_000),
   STREAM_READ_CONCURRENCY: int(1, 1000).default(16),
   STREAM_READ_QUEUE: int(0, 1_000_000).default(1000),
+  STREAM_ACTIVE_CALLS: int(1, 10_000).default(32),
+  STREAM_QUEUE_WAIT_MS: int(0, 600_000).default(5000),
   IDEMPOTENCY_RETENTION_HOURS: int(1, 87_600).default(168),
   IDEMPOTENCY_PURGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   ALLOCATION_BATCH_MAX: int(1, 1000).default(64),
@@ -273,6 +278,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       streamPageSize: e.STREAM_PAGE_SIZE,
       streamReadConcurrency: e.STREAM_READ_CONCURRENCY,
       streamReadQueue: e.STREAM_READ_QUEUE,
+      streamActiveCalls: e.STREAM_ACTIVE_CALLS,
+      streamQueueWaitMs: e.STREAM_QUEUE_WAIT_MS,
     },
     feed: {
       retentionHours: e.FEED_RETENTION_HOURS,

@@ -2,6 +2,7 @@ import { invalid } from '../inventory/errors.js';
 import * as v from '../inventory/validation.js';
 import type { DynamoReader, StreamRange } from './dynamo-reader.js';
 import type { FeedReader, FeedStart } from './feed/subscription.js';
+import type { StreamAdmission } from './stream-admission.js';
 import { EVENT_TYPES, isEventType, requireStreamId } from './streams.js';
 import type { EventEnvelope, EventType } from './types.js';
 
@@ -26,6 +27,8 @@ export class EventQueries {
   constructor(
     private readonly reader: DynamoReader,
     private readonly feed: FeedReader,
+    /** Bounds the StreamEvents calls streaming at once; none: unbounded (tests of the reader alone). */
+    private readonly admission?: StreamAdmission,
   ) {}
 
   /** Validates everything first, so a bad request fails before the stream starts. */
@@ -49,8 +52,14 @@ export class EventQueries {
     return { streamId: input.streamId, lowVersion: low, highVersion: high, direction: input.direction, limit: limit === 0 ? undefined : limit };
   }
 
-  streamEvents(range: StreamRange, signal: AbortSignal): AsyncIterable<EventEnvelope> {
-    return this.reader.read(range, signal);
+  /** `deadline`: the call's, in epoch ms (Infinity without one); a call is told to retry well before it. */
+  async *streamEvents(range: StreamRange, signal: AbortSignal, deadline: number): AsyncGenerator<EventEnvelope> {
+    const release = await this.admission?.enter(signal, deadline);
+    try {
+      yield* this.reader.read(range, signal);
+    } finally {
+      release?.();
+    }
   }
 
   subscribeOptions(input: SubscribeInput): { start: FeedStart; streamIdPrefix: string; eventTypes: EventType[] } {

@@ -24,6 +24,8 @@ export interface CallScope {
   readonly metadata: Metadata;
   /** Aborted when the client cancels or the deadline passes (streams: also at server shutdown). */
   readonly signal: AbortSignal;
+  /** The call's deadline in epoch milliseconds; Infinity without one. */
+  readonly deadline: number;
 }
 
 export interface EdgeDeps {
@@ -69,6 +71,10 @@ export function scope(
     },
     ctx: contextOf(call.metadata),
     metadata: call.metadata,
+    get deadline() {
+      const d = call.getDeadline();
+      return d instanceof Date ? d.getTime() : d;
+    },
     // Created on first use too: an AbortController costs microseconds, a cached read less.
     get signal() {
       if (controller === undefined) {

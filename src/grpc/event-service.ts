@@ -59,7 +59,7 @@ export function eventServiceHandlers(deps: EdgeDeps, queries: EventQueries, inte
         direction: direction(req.direction),
         limit: req.limit,
       });
-      for await (const e of queries.streamEvents(range, s.signal)) yield { event: toEventMessage(e) };
+      for await (const e of queries.streamEvents(range, s.signal, s.deadline)) yield { event: toEventMessage(e) };
     }),
     subscribeEvents: serverStream(deps, 'SubscribeEvents', async function* (req, s) {
       const options = queries.subscribeOptions({ start: start(req.start), streamIdPrefix: req.streamIdPrefix, eventTypes: req.eventTypes });

@@ -30,7 +30,7 @@ export class FeedListener {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (msg) => {
-      if (msg.channel === FEED_CHANNEL && msg.payload !== undefined) this.signal.advance(Number(msg.payload));
+      if (msg.channel === FEED_CHANNEL && msg.payload !== undefined) this.signal.notified(Number(msg.payload));
     });
     client.on('error', (err) => {
       this.log.warn({ err: err.message }, 'feed LISTEN connection lost');

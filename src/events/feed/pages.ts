@@ -17,7 +17,34 @@ export class FeedPages {
 
   constructor(private readonly orm: MikroORM) {}
 
-  async state(): Promise<FeedState> {
+  private inFlight: Promise<FeedState> | undefined;
+  private next: Promise<FeedState> | undefined;
+
+  /**
+   * The feed state, read by a query that started after this call: callers that arrive
+   * while one is in flight share the next one. 5,000 subscriptions opening at once cost a
+   * few queries instead of 5,000 waiting for the pool's 20 connections (which timed out
+   * as UNAVAILABLE on a loaded machine).
+   */
+  state(): Promise<FeedState> {
+    if (this.inFlight === undefined) return this.start();
+    this.next ??= this.inFlight.then(
+      () => this.start(),
+      () => this.start(),
+    );
+    return this.next;
+  }
+
+  private start(): Promise<FeedState> {
+    this.next = undefined;
+    const p = this.readState().finally(() => {
+      if (this.inFlight === p) this.inFlight = undefined;
+    });
+    this.inFlight = p;
+    return p;
+  }
+
+  private async readState(): Promise<FeedState> {
     const rows = (await this.orm.em
       .fork()
       .execute('select last_position, pruned_through from event_feed where id = 1')) as Array<{

@@ -1,7 +1,24 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../log.js';
+import type { EventEnvelope } from '../types.js';
+import { envelopeOfRow, OUTBOX_COLUMNS, type OutboxRow } from './rows.js';
 
 export const FEED_CHANNEL = 'inventory_feed';
+
+/** What this process learns from its own sequencer. */
+export interface SequencerListener {
+  /**
+   * Positions up to `lastPosition` are about to commit (their NOTIFY is queued), or 0 when
+   * the pass failed: the NOTIFY that comes back to this instance is redundant.
+   */
+  committing(lastPosition: number): void;
+  /**
+   * After each batch commits, the new last position and the batch's events in position
+   * order (consecutive, ending at `lastPosition`): this instance's feed tail takes them
+   * without reading them back from PostgreSQL.
+   */
+  sequenced(lastPosition: number, events: readonly EventEnvelope[]): void;
+}
 
 /**
  * Gives committed outbox rows their place in the global feed.
@@ -26,8 +43,7 @@ export class FeedSequencer {
     private readonly orm: MikroORM,
     private readonly log: Logger,
     private readonly options: { batchSize: number; pollMs: number },
-    /** Told the new last position after each batch commits (in this process). */
-    private readonly onSequenced: (lastPosition: number) => void,
+    private readonly listener: SequencerListener,
   ) {}
 
   start(): void {
@@ -80,7 +96,8 @@ export class FeedSequencer {
   /** One batch. Returns how many rows got a position, or undefined if another sequencer is busy. */
   async sequenceOnce(): Promise<number | undefined> {
     let last = 0;
-    const n = await this.orm.em.fork().transactional(async (em) => {
+    let events: EventEnvelope[] = [];
+    const n = await this.transaction(async (em) => {
       const feed = (await em.execute(
         'select last_position from event_feed where id = 1 for update skip locked',
       )) as Array<{ last_position: string }>;
@@ -90,18 +107,29 @@ export class FeedSequencer {
       const numbered = (await em.execute(
         `with picked as (select id from event_outbox where position is null order by id limit ?),
               numbered as (select id, row_number() over (order by id) as rn from picked)
-         update event_outbox o set position = ? + n.rn from numbered n where o.id = n.id returning o.position`,
+         update event_outbox o set position = ? + n.rn from numbered n where o.id = n.id returning ${OUTBOX_COLUMNS}`,
         [this.options.batchSize, from],
-      )) as unknown[];
+      )) as OutboxRow[];
       if (numbered.length === 0) return 0;
+      events = numbered.map(envelopeOfRow).sort((a, b) => a.position! - b.position!);
       last = from + numbered.length;
       await em.execute('update event_feed set last_position = ? where id = 1', [last]);
       // Delivered at commit to every instance's LISTEN connection.
       await em.execute('select pg_notify(?, ?)', [FEED_CHANNEL, String(last)]);
+      this.listener.committing(last);
       return numbered.length;
     });
-    if (n !== undefined && n > 0) this.onSequenced(last);
+    if (n !== undefined && n > 0) this.listener.sequenced(last, events);
     return n;
+  }
+
+  private async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.orm.em.fork().transactional(work);
+    } catch (err) {
+      this.listener.committing(0); // nothing of this pass will be handed over
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {

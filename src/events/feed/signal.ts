@@ -6,6 +6,7 @@
  */
 export class FeedSignal {
   private known = 0;
+  private localCommitting = 0;
   private readonly waiters = new Set<() => void>();
 
   get lastKnown(): number {
@@ -18,15 +19,34 @@ export class FeedSignal {
     for (const wake of [...this.waiters]) wake();
   }
 
-  /** Resolves when a position beyond `position` is known, after `timeoutMs`, or on abort. */
-  waitBeyond(position: number, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (this.known > position || signal.aborted) return Promise.resolve();
+  /**
+   * This process's sequencer commits positions up to `lastPosition` (0: it gave up) and
+   * hands the batch to the tail itself right after; until then its own NOTIFY, which may
+   * arrive first, must not send the tail to PostgreSQL for the same rows.
+   */
+  committingLocally(lastPosition: number): void {
+    this.localCommitting = lastPosition;
+  }
+
+  /** A position from LISTEN: any instance's sequencer, this one's included. */
+  notified(lastPosition: number): void {
+    if (lastPosition <= this.localCommitting && lastPosition > this.known) return;
+    this.advance(lastPosition);
+  }
+
+  /**
+   * Resolves when a position beyond `position` is known (true), after `timeoutMs` or on
+   * abort (false).
+   */
+  waitBeyond(position: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    if (this.known > position) return Promise.resolve(true);
+    if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.waiters.delete(check);
         signal.removeEventListener('abort', done);
-        resolve();
+        resolve(this.known > position);
       };
       const check = () => {
         if (this.known > position) done();

@@ -29,6 +29,8 @@ export class FeedTail {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private failing = false;
+  /** Events appended straight from this instance's sequencer (the benchmark and tests read it). */
+  readonly stats = { handedOver: 0 };
 
   constructor(
     private readonly pages: FeedPages,
@@ -67,31 +69,54 @@ export class FeedTail {
   }
 
   private async run(): Promise<void> {
+    let read = true;
     while (!this.stopping.signal.aborted) {
       try {
         // Nobody to serve: no reads at all, the window just jumps to the newest position
         // known (a later subscriber older than that reads PostgreSQL, as it would anyway).
         if (this.users === 0) this.window.reset(Math.max(this.window.head, this.signal.lastKnown));
-        else await this.readNew();
+        else if (read) await this.readNew();
         if (this.failing) this.log.info('feed tail reads again');
         this.failing = false;
       } catch (err) {
         if (!this.failing) this.log.warn({ err: (err as Error).message }, 'feed tail read failed; retrying every poll interval');
         this.failing = true;
       }
-      await this.signal.waitBeyond(this.window.head, this.options.pollMs, this.stopping.signal);
+      const advanced = await this.signal.waitBeyond(this.window.head, this.options.pollMs, this.stopping.signal);
+      // Woken for positions the sequencer has already handed over: nothing to read. The
+      // poll (no wake) always reads: another instance's NOTIFY may have been lost.
+      read = !advanced || this.signal.lastKnown > this.window.head;
     }
+  }
+
+  /**
+   * A batch this instance's sequencer has just committed (consecutive positions): appended
+   * and offered at once, without the read back from PostgreSQL that positions handed out
+   * by other instances need. Anything that does not continue the window (the tail is
+   * behind, or nobody is subscribed) is left to the read loop.
+   */
+  sequenced(batch: readonly EventEnvelope[]): void {
+    if (this.users === 0 || this.stopping.signal.aborted) return;
+    const head = this.window.head;
+    const fresh = batch[0] !== undefined && batch[0].position! <= head ? batch.filter((e) => e.position! > head) : batch;
+    if (fresh[0]?.position !== head + 1) return;
+    this.stats.handedOver += fresh.length;
+    this.publish(fresh);
   }
 
   private async readNew(): Promise<void> {
     for (;;) {
       if (this.stopping.signal.aborted) return;
       const head = this.window.head;
-      const { state, events } = await this.pages.page(head, this.options.pageSize, 'tail');
-      if (head < state.prunedThrough) {
+      const page = await this.pages.page(head, this.options.pageSize, 'tail');
+      const { state } = page;
+      // The sequencer may have handed over part of this range meanwhile.
+      const now = this.window.head;
+      const events = now === head ? page.events : page.events.filter((e) => e.position! > now);
+      if (now < state.prunedThrough) {
         // Pruned past us (only after a very long stall): positions are missing from memory,
         // so every live subscriber continues through catch-up, which reports what was lost.
-        this.log.warn({ head, prunedThrough: state.prunedThrough }, 'feed tail fell behind the retention');
+        this.log.warn({ head: now, prunedThrough: state.prunedThrough }, 'feed tail fell behind the retention');
         this.window.reset(state.prunedThrough);
         for (const s of this.live) s.detach();
         this.live.clear();
@@ -99,11 +124,11 @@ export class FeedTail {
       }
       if (events.length > 0) this.publish(events);
       this.signal.advance(state.lastPosition);
-      if (events.length < this.options.pageSize) return;
+      if (page.events.length < this.options.pageSize) return;
     }
   }
 
-  private publish(events: EventEnvelope[]): void {
+  private publish(events: readonly EventEnvelope[]): void {
     this.window.append(events);
     for (const s of this.live) if (!s.offer(events)) this.live.delete(s);
   }
