@@ -26,6 +26,8 @@ export function commands(block: string): ReadmeCommand[] {
     if (ch === '\\' && block[i + 1] === '\n') i++;
     else if (ch === "'" || ch === '"') {
       const close = block.indexOf(ch, i + 1);
+      // (a code fence left open takes prose into the block; without this it loops for ever)
+      if (close < 0) throw new Error(`unclosed ${ch} in a README code block: ${block.slice(Math.max(0, i - 60), i + 60)}`);
       word = (word ?? '') + block.slice(i + 1, close);
       i = close;
     } else if (ch === '#' && word === undefined) {
