@@ -7,7 +7,7 @@ import { migrate, openOrm } from '../../src/persistence/orm.js';
 import pg from 'pg';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/dynamo.js';
-import { drained, expectClean, rebuild, sql, verify } from '../support/replay.js';
+import { drained, expectClean, rebuild, sql, verify, rebuildIntoEmpty } from '../support/replay.js';
 import { emptyDatabase } from '../support/stack.js';
 import { brokenInvariants, seed } from '../support/stock.js';
 
@@ -115,15 +115,7 @@ describe('verify and rebuild: stock levels, the ledger and allocations (int)', (
     const allocationsBefore = await Promise.all(ALLOCATIONS.map((allocationId) => c.getAllocation({ allocationId })));
     const ledgerBefore = await sql(t.databaseUrl, `select id, created_at, sku, warehouse_code, type, on_hand_delta, allocated_delta, reason, reference, allocation_id, stock_version from stock_movement order by id`);
 
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url, r } = await rebuildIntoEmpty(t.table);
     expect(r.streams).to.equal(17);
     expectClean(await verify(url, t.table));
     // Every ledger row, with its id, time and content; only the idempotency key is not in the events.

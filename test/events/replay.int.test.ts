@@ -5,12 +5,11 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { testDynamoKind } from '../support/dynamo-backend.js';
 import { NotEmptyError } from '../../src/events/replay/rebuild.js';
-import { migrate, openOrm } from '../../src/persistence/orm.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { testDynamoClient } from '../support/dynamo.js';
 import { eventClient, Subscription } from '../support/events.js';
-import { dynamoEndpoint, emptyDatabase } from '../support/stack.js';
-import { drained, expectClean, rebuild, sql, verify } from '../support/replay.js';
+import { dynamoEndpoint } from '../support/stack.js';
+import { drained, expectClean, rebuild, sql, verify, rebuildIntoEmpty } from '../support/replay.js';
 
 const run = promisify(execFile);
 
@@ -64,15 +63,7 @@ describe('verify and rebuild (int)', () => {
 
   it('rebuild reconstructs PostgreSQL into an empty database; verify passes and the service runs on it', async () => {
     // The original lost SKU-2 in the previous test; the event store still has it.
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url, r } = await rebuildIntoEmpty(t.table);
     expect(r.streams).to.equal(5);
     expectClean(await verify(url, t.table));
     const [wh1] = await sql<{ name: string; version: number; active: boolean }>(url, `select name, version, active from warehouse where code = 'WH1'`);

@@ -1,10 +1,8 @@
 import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { expect } from 'chai';
-import { migrate, openOrm } from '../../src/persistence/orm.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { readStream, testDynamoClient } from '../support/dynamo.js';
-import { emptyDatabase } from '../support/stack.js';
-import { drained, expectClean, rebuild, verify } from '../support/replay.js';
+import { drained, expectClean, verify, rebuildIntoEmpty } from '../support/replay.js';
 
 describe('snapshots and TTL (int)', () => {
   let t: TestApp;
@@ -65,15 +63,7 @@ describe('snapshots and TTL (int)', () => {
     expect((await readStream(t.table, 'warehouse#S1')).map((e) => e.version)).to.deep.equal([11, 12]);
     expectClean(await verify(t.databaseUrl, t.table));
 
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url, r } = await rebuildIntoEmpty(t.table);
     expectClean(await verify(url, t.table));
   });
 

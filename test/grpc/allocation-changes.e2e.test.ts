@@ -3,11 +3,9 @@ import { expect } from 'chai';
 import { AllocationStatus, type Allocation } from '../../src/gen/inventory/v1/allocation.js';
 import type { InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { MovementType } from '../../src/gen/inventory/v1/stock.js';
-import { migrate, openOrm } from '../../src/persistence/orm.js';
 import { failure, startTestApp, type PromiseClient, type TestApp } from '../support/app.js';
 import { eventually, readStream } from '../support/dynamo.js';
-import { drained, expectClean, rebuild, verify } from '../support/replay.js';
-import { emptyDatabase } from '../support/stack.js';
+import { drained, expectClean, rebuild, verify, rebuildIntoEmpty } from '../support/replay.js';
 import { brokenInvariants, seed, sql } from '../support/stock.js';
 
 const S = AllocationStatus;
@@ -219,15 +217,7 @@ describe('allocations: partial fulfilment and release, then expiry of the rest (
     const levels = [['P1', 'A'], ['P1', 'B'], ['P2', 'A'], ['P3', 'B']] as const;
     const levelsBefore = await Promise.all(levels.map(([sku, warehouseCode]) => c.getStockLevel({ sku, warehouseCode, consistent: true })));
 
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url } = await rebuildIntoEmpty(t.table);
     expectClean(await verify(url, t.table));
     const t2 = await startTestApp({}, { databaseUrl: url, table: t.table });
     try {

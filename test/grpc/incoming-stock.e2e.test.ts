@@ -3,11 +3,9 @@ import { expect } from 'chai';
 import type { InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { createInventoryClient, IncomingStatus as ClientIncomingStatus, StockState, type InventoryClient } from '../../clients/src/index.js';
 import { IncomingStatus } from '../../src/gen/inventory/v1/stock_states.js';
-import { migrate, openOrm } from '../../src/persistence/orm.js';
 import { failure, startTestApp, type PromiseClient, type TestApp } from '../support/app.js';
 import { eventually, readStream } from '../support/dynamo.js';
-import { drained, expectClean, rebuild, verify } from '../support/replay.js';
-import { emptyDatabase } from '../support/stack.js';
+import { drained, expectClean, rebuild, verify, rebuildIntoEmpty } from '../support/replay.js';
 import { brokenInvariants, seed, sql } from '../support/stock.js';
 
 const day = (d: number) => new Date(Date.UTC(2027, 0, d));
@@ -164,15 +162,7 @@ describe('incoming stock: record, list, receive in parts, cancel (e2e)', () => {
     expectClean(r);
     expect(r.lines.join('\n')).to.match(/incoming 4\/4 streams, 0 differences/);
 
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const rebuilt = await rebuild(url, t.table);
-    expect(rebuilt.problems, rebuilt.lines.join('\n')).to.equal(0);
+    const { url } = await rebuildIntoEmpty(t.table);
     for (const q of [
       'select * from incoming_stock order by incoming_id',
       'select sku, warehouse_code, on_hand, allocated, version, updated_at from stock_level where version > 0 order by 1, 2',

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { StockCountRejectionReason as R, type ImportStockCountsResponse, type StockCount } from '../../src/gen/inventory/v1/stock_import.js';
-import { migrate, openOrm } from '../../src/persistence/orm.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { drained, expectClean, rebuild, sql, verify } from '../support/replay.js';
-import { emptyDatabase } from '../support/stack.js';
+import { drained, expectClean, rebuild, sql, verify, rebuildIntoEmpty } from '../support/replay.js';
 import { brokenInvariants } from '../support/stock.js';
 import { count, importCounts } from '../support/stock-import.js';
 
@@ -163,15 +161,7 @@ describe('ImportStockCounts: 100,000 rows with bad rows, a rerun, a run cut half
     expectClean(await verify(t.databaseUrl, t.table));
     const levels = `select sku, warehouse_code, on_hand, allocated, version, updated_at from stock_level where version > 0 order by sku, warehouse_code`;
     const ledger = `select id, created_at, sku, warehouse_code, type, on_hand_delta, reason, reference, stock_version from stock_movement order by id`;
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url } = await rebuildIntoEmpty(t.table);
     expectClean(await verify(url, t.table));
     expect(await sql(url, levels)).to.deep.equal(await sql(t.databaseUrl, levels));
     expect(await sql(url, ledger)).to.deep.equal(await sql(t.databaseUrl, ledger));

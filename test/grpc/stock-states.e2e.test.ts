@@ -5,9 +5,8 @@ import { MovementType } from '../../src/gen/inventory/v1/stock.js';
 import { StockState } from '../../src/gen/inventory/v1/stock_states.js';
 import { failure, startTestApp, type PromiseClient, type TestApp } from '../support/app.js';
 import { eventually, readStream } from '../support/dynamo.js';
-import { migrate, openOrm } from '../../src/persistence/orm.js';
-import { drained, expectClean, rebuild, verify } from '../support/replay.js';
-import { emptyDatabase, freshDatabase, freshTableName } from '../support/stack.js';
+import { drained, expectClean, rebuild, verify, rebuildIntoEmpty } from '../support/replay.js';
+import { freshDatabase, freshTableName } from '../support/stack.js';
 import { brokenInvariants, seed, sql } from '../support/stock.js';
 
 const { STOCK_STATE_AVAILABLE: AVAILABLE, STOCK_STATE_DAMAGED: DAMAGED, STOCK_STATE_QUALITY_CONTROL: QC, STOCK_STATE_SAFETY_STOCK: SAFETY } = StockState;
@@ -152,15 +151,7 @@ describe('unavailable stock: MoveStock and the states (e2e)', () => {
     const levels = `select sku, warehouse_code, on_hand, allocated, damaged, quality_control, safety_stock, version, updated_at from stock_level where version > 0 order by 1, 2`;
     const ledger = `select id, created_at, sku, warehouse_code, type, on_hand_delta, allocated_delta, damaged_delta, quality_control_delta,
                            safety_stock_delta, reason, reference, allocation_id, stock_version from stock_movement order by id`;
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url } = await rebuildIntoEmpty(t.table);
     expect(await sql(url, levels)).to.deep.equal(await sql(t.databaseUrl, levels));
     expect(await sql(url, ledger)).to.deep.equal(await sql(t.databaseUrl, ledger));
     expectClean(await verify(url, t.table));

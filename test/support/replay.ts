@@ -5,8 +5,8 @@ import { verifyEventStore, type VerifyResult } from '../../src/events/replay/ver
 import type { App } from '../../src/app.js';
 import { testDynamoClient } from './dynamo.js';
 import { waitFor } from './events.js';
-
-
+import { emptyDatabase } from './stack.js';
+import { migrate, openOrm } from '../../src/persistence/orm.js';
 
 /** Runs verify against a database and table; returns the result and the printed lines. */
 export async function verify(databaseUrl: string, table: string, endpoint?: string): Promise<VerifyResult & { lines: string[] }> {
@@ -29,6 +29,20 @@ export async function rebuild(databaseUrl: string, table: string): Promise<Rebui
   } finally {
     dynamo.destroy();
   }
+}
+
+/** Rebuilds the event table into a new, migrated, empty database and expects no problem; returns its url and the result. */
+export async function rebuildIntoEmpty(table: string): Promise<{ url: string; r: RebuildResult & { lines: string[] } }> {
+  const url = await emptyDatabase();
+  const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
+  try {
+    await migrate(orm);
+  } finally {
+    await orm.close();
+  }
+  const r = await rebuild(url, table);
+  expect(r.problems, r.lines.join('\n')).to.equal(0);
+  return { url, r };
 }
 
 export async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {

@@ -2,13 +2,11 @@ import { credentials, status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { AllocationStatus } from '../../../src/gen/inventory/v1/allocation.js';
 import { EventServiceClient } from '../../../src/gen/inventory/v1/event_service.js';
-import { migrate, openOrm } from '../../../src/persistence/orm.js';
 import { failure, startTestApp, type TestApp } from '../../support/app.js';
 import { eventually, readStream } from '../../support/dynamo.js';
 import { streamEvents } from '../../support/events.js';
-import { drained, expectClean, rebuild, sql, verify } from '../../support/replay.js';
+import { drained, expectClean, rebuild, sql, verify, rebuildIntoEmpty } from '../../support/replay.js';
 import { closeAll, TestPki, writePolicy, type CertFiles } from '../../support/security.js';
-import { emptyDatabase } from '../../support/stack.js';
 
 const CHECKOUT = 'spiffe://test/ns/orders/sa/checkout';
 const RETURNS = 'spiffe://test/ns/orders/sa/returns';
@@ -141,15 +139,7 @@ describe('who did it: actors, allocation owners, idempotency keys per caller (e2
     } finally {
       await sql(t.databaseUrl, `update allocation set owner = $1 where allocation_id = 'order-1'`, [CHECKOUT]);
     }
-    const url = await emptyDatabase();
-    const orm = await openOrm({ url, poolMin: 0, poolMax: 2 });
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.close();
-    }
-    const r = await rebuild(url, t.table);
-    expect(r.problems, r.lines.join('\n')).to.equal(0);
+    const { url } = await rebuildIntoEmpty(t.table);
     const owners = await sql<{ allocation_id: string; owner: string }>(url, `select allocation_id, owner from allocation order by allocation_id`);
     expect(owners.find((o) => o.allocation_id === 'order-1')?.owner).to.equal(CHECKOUT);
     expectClean(await verify(url, t.table));
