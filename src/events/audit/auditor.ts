@@ -212,8 +212,9 @@ export class IntegrityAuditor {
     await auditStore.save(this.ctx.sql, { position, sweepKind: sweep.kind, sweepAfter: sweep.after, sweepsCompleted: sweep.completed });
     const lag = await auditStore.lag(this.ctx.sql, position, now);
     this.streams.spend(streamIds.size);
-    this.reads.spend(this.ctx.reader.stats.pages - readsBefore);
-    this.stats.dynamoReads += this.ctx.reader.stats.pages - readsBefore;
+    const reads = this.ctx.reader.stats.pages - readsBefore;
+    this.reads.spend(reads);
+    this.stats.dynamoReads += reads;
     Object.assign(this.stats, {
       position,
       lagSeconds: lag.seconds,

@@ -1,9 +1,9 @@
 import type { DynamoReader } from '../dynamo-reader.js';
-import { ReplayError, type Versioned } from '../projections/projection.js';
+import type { Versioned } from '../projections/projection.js';
 import type { StockReplay } from '../projections/stock.js';
 import { problemsOf } from '../replay/compare.js';
 import { mapLimit } from '../replay/progress.js';
-import { replayBatch, type ReplayOutcome } from '../replay/replay-batch.js';
+import { outcomeOf, replayBatch, type ReplayOutcome } from '../replay/replay-batch.js';
 import { continueReplay } from '../replay/replay-stream.js';
 import type { Sql } from '../replay/sql.js';
 import { stores } from '../replay/stores/index.js';
@@ -136,24 +136,24 @@ export async function checkStreams(
   );
   const pending = new Set(pendingRows.map((r) => r.stream_id));
   const toCheck = ids.filter((id) => !pending.has(id));
-  const continued = new Map<string, { from: Versioned | null; upTo: number }>();
+  const continued = new Map<string, Continued>();
   for (const id of toCheck) {
     const upTo = live.get(id)?.version;
     if (upTo === undefined) continue;
     const from = continueFrom(id, upTo);
     if (from === undefined) continue;
-    const fromVersion = from?.version ?? 0;
-    if (fromVersion <= upTo && upTo - fromVersion <= MAX_CONTINUE) continued.set(id, { from, upTo });
+    const start = from?.version ?? 0;
+    if (start <= upTo && upTo - start <= MAX_CONTINUE) continued.set(id, { from, start, upTo });
   }
   const fetched = await ctx.reader.getMany(
-    [...continued].flatMap(([streamId, c]) => Array.from({ length: c.upTo - (c.from?.version ?? 0) }, (_, i) => ({ streamId, version: (c.from?.version ?? 0) + 1 + i }))),
+    [...continued].flatMap(([streamId, c]) => Array.from({ length: c.upTo - c.start }, (_, i) => ({ streamId, version: c.start + 1 + i }))),
   );
   // A version missing from the by-key read (an event expired under a snapshot, or one that is
   // gone) is for the full replay to judge, so both paths report a stream alike.
-  const byKey = [...continued].filter(([id, c]) => hasAll(fetched.get(id), (c.from?.version ?? 0) + 1, c.upTo));
+  const byKey = [...continued].filter(([id, c]) => hasAll(fetched.get(id), c.start + 1, c.upTo));
   const keyed = new Set(byKey.map(([id]) => id));
   const outcomes = [
-    ...(await Promise.all(byKey.map(([id, c]) => continueStream(id, kind, c.from, c.upTo, fetched.get(id)!)))),
+    ...(await Promise.all(byKey.map(([id, c]) => continueStream(id, kind, c, fetched.get(id)!)))),
     ...(await replayBatch(ctx.reader, ctx.snapshots, toCheck.filter((id) => !keyed.has(id)), ctx.concurrency, (id) => live.get(id)?.version)),
   ];
   const findings: Finding[] = [];
@@ -183,19 +183,22 @@ const hasAll = (stored: Map<number, EventEnvelope> | undefined, low: number, hig
   return true;
 };
 
+/** A stream to continue from a known state (`null`: from nothing) at version `start` up to `upTo`. */
+interface Continued {
+  readonly from: Versioned | null;
+  readonly start: number;
+  readonly upTo: number;
+}
+
 /** A stream continued from a known state with its later events, read by key (replay's checks apply). */
-async function continueStream(streamId: string, kind: StreamKind, from: Versioned | null, upTo: number, stored: Map<number, EventEnvelope>): Promise<ReplayOutcome> {
-  const start = from?.version ?? 0;
-  const events = Array.from({ length: upTo - start }, (_, i) => stored.get(start + 1 + i)!);
+function continueStream(streamId: string, kind: StreamKind, c: Continued, stored: Map<number, EventEnvelope>): Promise<ReplayOutcome> {
   const ref = parseStreamId(streamId);
-  if (ref?.kind !== kind) return { ok: false, streamId, problem: `not a ${kind} stream id`, gap: false };
-  try {
-    const r = await continueReplay(streamId, ref, from ?? undefined, start, from !== null, events);
-    return { ok: true, stream: { streamId, ref, state: r.state, fromSnapshot: start, events: r.events } };
-  } catch (err) {
-    if (err instanceof ReplayError) return { ok: false, streamId, problem: err.message, gap: err.gap };
-    throw err;
-  }
+  if (ref?.kind !== kind) return Promise.resolve({ ok: false, streamId, problem: `not a ${kind} stream id`, gap: false });
+  const events = Array.from({ length: c.upTo - c.start }, (_, i) => stored.get(c.start + 1 + i)!);
+  return outcomeOf(streamId, async () => {
+    const r = await continueReplay(streamId, ref, c.from ?? undefined, c.start, c.from !== null, events);
+    return { streamId, ref, state: r.state, fromSnapshot: c.start, events: r.events };
+  });
 }
 
 /** The running totals of a level at a version, as the ledger last proved them. */

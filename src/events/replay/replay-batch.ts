@@ -20,12 +20,15 @@ export function replayBatch(
   concurrency: number,
   upTo: (streamId: string) => number | undefined = () => undefined,
 ): Promise<ReplayOutcome[]> {
-  return mapLimit(streamIds, concurrency, async (streamId): Promise<ReplayOutcome> => {
-    try {
-      return { ok: true, stream: await replayStream(reader, snapshots, streamId, upTo(streamId)) };
-    } catch (err) {
-      if (err instanceof ReplayError) return { ok: false, streamId, problem: err.message, gap: err.gap };
-      throw err;
-    }
-  });
+  return mapLimit(streamIds, concurrency, (streamId) => outcomeOf(streamId, () => replayStream(reader, snapshots, streamId, upTo(streamId))));
+}
+
+/** One stream's replay as an outcome: a ReplayError is a broken stream, anything else is thrown. */
+export async function outcomeOf(streamId: string, replay: () => Promise<ReplayedStream>): Promise<ReplayOutcome> {
+  try {
+    return { ok: true, stream: await replay() };
+  } catch (err) {
+    if (err instanceof ReplayError) return { ok: false, streamId, problem: err.message, gap: err.gap };
+    throw err;
+  }
 }
