@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,11 +10,11 @@ import pg from 'pg';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { createDynamoClient, DynamoAppender } from '../src/events/dynamo-appender.js';
 import type { EventEnvelope } from '../src/events/types.js';
-import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc/health/v1/health.js';
 import { EventServiceClient, StreamEventsRequest, SubscribeEventsRequest, type SubscribeEventsResponse } from '../src/gen/inventory/v1/event_service.js';
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { ChildInspector, type ChildMemory } from './inspector.js';
+import { freePort, waitServing } from './processes.js';
 import { runLoad } from './load.js';
 
 /**
@@ -58,37 +57,12 @@ const MATCHING = 5;
 const CHANNELS = 8;
 const log = createLogger('warn');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-}
-
-async function waitServing(address: string): Promise<void> {
-  const health = new HealthClient(address, credentials.createInsecure());
-  try {
-    const until = Date.now() + 120_000;
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) =>
-        health.check({ service: '' }, (err, res) => resolve(!err && res?.status === HealthCheckResponse_ServingStatus.SERVING)),
-      );
-      if (ok) return;
-      if (Date.now() > until) throw new Error(`${address} not serving`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    health.close();
-  }
 }
 
 const rssKb = (pid: number): number => {
@@ -177,7 +151,7 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => stopChild(service));
     const address = `127.0.0.1:${servicePort}`;
-    await waitServing(address);
+    await waitServing(address, 120_000);
     const inspector = await ChildInspector.connect(inspectPort);
     cleanups.push(async () => inspector.close());
     process.stdout.write(`service ${SERVICE_DIST}, DynamoDB ${dynamoKind ?? 'unknown'}\n`);

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { credentials } from '@grpc/grpc-js';
+import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc/health/v1/health.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -10,6 +12,24 @@ export function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+/** Until the gRPC server at `address` answers its health check SERVING, or `timeoutMs` passes. */
+export async function waitServing(address: string, timeoutMs: number): Promise<void> {
+  const health = new HealthClient(address, credentials.createInsecure());
+  try {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) =>
+        health.check({ service: '' }, (err, res) => resolve(!err && res?.status === HealthCheckResponse_ServingStatus.SERVING)),
+      );
+      if (ok) return;
+      if (Date.now() > until) throw new Error(`${address} not serving`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    health.close();
+  }
 }
 
 /** A node child process of this bench; `firstLine` is the first line it prints. */

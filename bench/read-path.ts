@@ -1,17 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { EmbeddedDynamo } from '../src/embedded/dynamodb.js';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
-import { HealthCheckResponse_ServingStatus, HealthClient } from '../src/gen/grpc/health/v1/health.js';
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { BATCH_SKUS, ITEM, ON_HAND, WAREHOUSE } from './fixtures.js';
+import { freePort, waitServing } from './processes.js';
 import { runLoad, type LoadResult } from './load.js';
 
 /**
@@ -34,35 +33,10 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const log = createLogger('warn');
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function unary<Req, Res>(
   method: (req: Req, callback: (err: ServiceError | null, res: Res) => void) => unknown,
 ): (req: Req) => Promise<Res> {
   return (req) => new Promise((resolve, reject) => method(req, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
-async function waitServing(address: string): Promise<void> {
-  const health = new HealthClient(address, credentials.createInsecure());
-  try {
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) =>
-        health.check({ service: '' }, (err, res) => resolve(!err && res?.status === HealthCheckResponse_ServingStatus.SERVING)),
-      );
-      if (ok) return;
-      if (Date.now() > until) throw new Error(`${address} not serving`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    health.close();
-  }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -116,7 +90,7 @@ async function main(): Promise<void> {
       });
       cleanups.push(() => stopChild(child));
       const address = `127.0.0.1:${port}`;
-      await waitServing(address);
+      await waitServing(address, 60_000);
       return { child, address };
     };
     // The baseline first: an older build must not meet migrations it does not know at start-up.
