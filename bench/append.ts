@@ -88,7 +88,7 @@ async function measure(name: string, work: () => Promise<void>, n: number): Prom
 
 async function main(): Promise<void> {
   const kind = await resolveEmbeddedDynamo((process.env.EMBEDDED_DYNAMODB ?? 'dynamodb-local') as 'dynamodb-local', log);
-  const dynamo = await createEmbeddedDynamo(kind, { dataDir: undefined, port: 0, log });
+  const dynamo = await createEmbeddedDynamo(kind, { dataDir: undefined, port: 0, log, jit: 'throughput' });
   await dynamo.start();
   const client = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1', table: '' });
   try {

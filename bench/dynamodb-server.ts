@@ -17,7 +17,7 @@ const log = createLogger('warn');
 const wanted = (process.env.EMBEDDED_DYNAMODB ?? 'auto') as EmbeddedDynamoKind;
 if (!EMBEDDED_DYNAMO_KINDS.includes(wanted)) throw new Error(`EMBEDDED_DYNAMODB=${wanted}?`);
 const kind = await resolveEmbeddedDynamo(wanted, log);
-const dynamo = await createEmbeddedDynamo(kind, { dataDir: undefined, port: 0, log });
+const dynamo = await createEmbeddedDynamo(kind, { dataDir: undefined, port: 0, log, jit: 'throughput' });
 await dynamo.start();
 const target = new URL(dynamo.endpoint);
 const counts: Record<string, number> = {};

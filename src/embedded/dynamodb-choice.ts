@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { EmbeddedDynamoKind } from './dynamodb-kind.js';
+import type { DynamoLocalJit } from './dynamodb-local.js';
 import { javaMajorVersion } from './java.js';
 
 /** DynamoDB Local 3.x runs on Java 17 or newer. */
@@ -38,7 +39,7 @@ export async function resolveEmbeddedDynamo(
 /** Creates (does not start) the embedded DynamoDB of this kind; the server modules load only here. */
 export async function createEmbeddedDynamo(
   kind: Exclude<EmbeddedDynamoKind, 'auto'>,
-  options: { dataDir: string | undefined; port: number; log: Logger },
+  options: { dataDir: string | undefined; port: number; log: Logger; jit?: DynamoLocalJit },
 ): Promise<EmbeddedDynamoServer> {
   if (kind === 'dynamodb-local') {
     const { EmbeddedDynamoLocal } = await import('./dynamodb-local.js');

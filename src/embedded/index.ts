@@ -48,6 +48,8 @@ export async function startEmbeddedDynamo(config: Config, log: Logger): Promise<
     dataDir: path.join(config.dataDir, kind === 'dynamodb-local' ? 'dynamodb-local' : 'dynamodb'),
     port: config.dynamodb.embeddedPort,
     log,
+    // A service runs long: the tiered JIT serves more once warm (dynamodb-local.ts).
+    jit: 'throughput',
   });
   await dynamo.start();
   return { address: dynamo.endpoint, stop: () => dynamo.stop() };
