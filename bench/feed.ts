@@ -37,20 +37,24 @@ import { runLoad } from './load.js';
  *    write load keeps the outbox relay busy: every call's final status, GetItem latency
  *    before and during the burst, and the relay backlog (outbox rows not yet in DynamoDB).
  *
- * Environment: BENCH_SUBSCRIBERS (default "0,1000,5000"), BENCH_WRITERS (in flight, default 16),
- * BENCH_SECONDS (per measurement, default 8), BENCH_SERVICE_ENV (extra service env, "A=1,B=2"),
+ * Environment: BENCH_SUBSCRIBERS (default "0,1000,5000,0": the last row, with the idle ones
+ * closed again, shows the drift of the run; ratios are to the mean of the rows with 0), BENCH_WRITERS (in flight, default 16),
+ * BENCH_SECONDS (per measurement, default 8), BENCH_WARMUP_SECONDS (the write load before the first row, default 20), BENCH_SERVICE_ENV (extra service env, "A=1,B=2"),
  * BENCH_SERVICE_DIST (the service build to measure, default this one's dist/: a copy of
  * another commit's dist/ inside this checkout gives a before/after with the same bench),
  * BENCH_STREAM_CALLS, BENCH_STREAM_EVENTS, BENCH_STREAM_DEADLINE_MS (per call, default 600 s),
  * BENCH_STREAM_RETRY (1: a call told RESOURCE_EXHAUSTED retries after 1-2 s until its deadline),
  * BENCH_HEAP_TOP (N > 0: a heap snapshot per row, and the N names that grew most, per idle subscriber),
  * BENCH_CPU_PROFILE (a directory: the service's CPU profile during each row's write load,
- * `feed-<n>subs.cpuprofile`, opened by Chrome's DevTools).
+ * `feed-<row>-<n>subs.cpuprofile`, opened by Chrome's DevTools).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000').split(',').map(Number);
+// Ends at 0 again: the machine's (and the JITs') drift during a run shows as the difference
+// between the two rows with none, and the ratios are taken against their mean.
+const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000,0').split(',').map(Number);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
 const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 300);
 const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 5000);
 const STREAM_DEADLINE_MS = Number(process.env.BENCH_STREAM_DEADLINE_MS ?? 600_000);
@@ -251,8 +255,10 @@ async function main(): Promise<void> {
       for (const s of idle) s.cancel();
     });
 
-    // A first write load warms the JIT, the pools and the caches before anything is measured.
-    await runLoad(write, { inFlight: WRITERS, durationMs: 2000, warmupMs: 500 });
+    // A first write load warms the JITs (the service's and DynamoDB Local's), the pools and
+    // the caches before anything is measured. 2 s were too short: rows with 0 subscribers
+    // in one run then went from 26 to 79 writes/s (docs/event-feed.md).
+    await runLoad(write, { inFlight: WRITERS, durationMs: WARMUP_SECONDS * 1000, warmupMs: 500 });
 
     const rows: Row[] = [];
     let baseHeap: Map<string, { count: number; bytes: number }> | undefined;
@@ -261,6 +267,7 @@ async function main(): Promise<void> {
         openIdle(idle.length);
         if (idle.length % 250 === 0) await sleep(50); // let the server accept them in batches
       }
+      for (const s of idle.splice(n)) s.cancel();
       await sleep(3000 + n); // every subscription has started (and, before issue 13, run its first queries)
       const memory = await inspector.memoryAfterGc();
       if (HEAP_TOP > 0) {
@@ -288,7 +295,7 @@ async function main(): Promise<void> {
       const load = await runLoad(write, { inFlight: WRITERS, durationMs: SECONDS * 1000, warmupMs: 0 });
       if (CPU_PROFILE !== undefined) {
         await mkdir(CPU_PROFILE, { recursive: true });
-        await writeFile(path.join(CPU_PROFILE, `feed-${n}subs.cpuprofile`), await inspector.stopProfile());
+        await writeFile(path.join(CPU_PROFILE, `feed-${rows.length + 1}-${n}subs.cpuprofile`), await inspector.stopProfile());
       }
       const loadRate = ((await xacts()) - x1 - 1) / ((Date.now() - t1) / 1000);
       await sleep(1000); // deliveries in flight arrive
@@ -335,15 +342,17 @@ async function main(): Promise<void> {
     for (const s of idle.splice(0)) s.cancel();
 
     const base = rows[0]!;
+    const none = rows.filter((r) => r.subscribers === 0);
+    const baseWrites = none.reduce((sum, r) => sum + r.writesPerSec, 0) / none.length;
     process.stdout.write(
       `\nSubscribeEvents: ${WRITERS} ReceiveStock calls in flight for ${SECONDS} s per row, ${MATCHING} matching subscribers, service in its own process\n`,
     );
-    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery ms after commit p50 / p99 (n) | after occurred_at p50 / p99 | after the write returned p50 / p99 | RSS MB | KB RSS per idle sub | heap MB after GC | KB heap per idle sub | failed subs\n');
+    process.stdout.write(`idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs (mean of ${none.length} rows) | write errors | delivery ms after commit p50 / p99 (n) | after occurred_at p50 / p99 | after the write returned p50 / p99 | RSS MB | KB RSS per idle sub | heap MB after GC | KB heap per idle sub | failed subs\n`);
     for (const r of rows) {
       const perSub = r.subscribers === 0 ? Number.NaN : (r.rssKb - base.rssKb) / r.subscribers;
       const heapPerSub = r.subscribers === 0 ? Number.NaN : (r.memory.heapUsed - base.memory.heapUsed) / 1024 / r.subscribers;
       process.stdout.write(
-        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.commitP50)} / ${f1(r.commitP99)} (${r.committed}) | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${f1(r.memory.heapUsed / 1024 / 1024)} | ${f1(heapPerSub)} | ${r.failedSubscriptions}\n`,
+        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / baseWrites).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.commitP50)} / ${f1(r.commitP99)} (${r.committed}) | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${f1(r.memory.heapUsed / 1024 / 1024)} | ${f1(heapPerSub)} | ${r.failedSubscriptions}\n`,
       );
     }
 
