@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,10 @@ import { runLoad } from './load.js';
  *    subscribers that do match, it measures PostgreSQL transactions per second (from
  *    pg_stat_database: first with no writes, then under a fixed closed-loop write load of
  *    ReceiveStock calls), the write throughput relative to 0 idle subscribers, the latency
- *    from an event's occurred_at (set inside the writing transaction, so an upper bound of
- *    commit -> delivery) to its arrival at a matching subscriber, and the service's memory
+ *    from the write's commit (PostgreSQL's commit timestamp of the transaction that wrote
+ *    the event's stock movement, track_commit_timestamp) to the event's arrival at a
+ *    matching subscriber (also from occurred_at, taken when the writing transaction began,
+ *    and from the write's response, as earlier rounds reported), and the service's memory
  *    per idle subscriber: heap after a forced full GC (through the service's inspector) and
  *    RSS.
  * 2. BENCH_STREAM_CALLS (default 300) concurrent StreamEvents over one stream of
@@ -35,23 +37,30 @@ import { runLoad } from './load.js';
  *    write load keeps the outbox relay busy: every call's final status, GetItem latency
  *    before and during the burst, and the relay backlog (outbox rows not yet in DynamoDB).
  *
- * Environment: BENCH_SUBSCRIBERS (default "0,1000,5000"), BENCH_WRITERS (in flight, default 16),
- * BENCH_SECONDS (per measurement, default 8), BENCH_SERVICE_ENV (extra service env, "A=1,B=2"),
+ * Environment: BENCH_SUBSCRIBERS (default "0,1000,5000,0": the last row, with the idle ones
+ * closed again, shows the drift of the run; ratios are to the mean of the rows with 0), BENCH_WRITERS (in flight, default 16),
+ * BENCH_SECONDS (per measurement, default 8), BENCH_WARMUP_SECONDS (the write load before the first row, default 20), BENCH_SERVICE_ENV (extra service env, "A=1,B=2"),
  * BENCH_SERVICE_DIST (the service build to measure, default this one's dist/: a copy of
  * another commit's dist/ inside this checkout gives a before/after with the same bench),
  * BENCH_STREAM_CALLS, BENCH_STREAM_EVENTS, BENCH_STREAM_DEADLINE_MS (per call, default 600 s),
  * BENCH_STREAM_RETRY (1: a call told RESOURCE_EXHAUSTED retries after 1-2 s until its deadline),
- * BENCH_HEAP_TOP (N > 0: a heap snapshot per row, and the N names that grew most, per idle subscriber).
+ * BENCH_HEAP_TOP (N > 0: a heap snapshot per row, and the N names that grew most, per idle subscriber),
+ * BENCH_CPU_PROFILE (a directory: the service's CPU profile during each row's write load,
+ * `feed-<row>-<n>subs.cpuprofile`, opened by Chrome's DevTools).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000').split(',').map(Number);
+// Ends at 0 again: the machine's (and the JITs') drift during a run shows as the difference
+// between the two rows with none, and the ratios are taken against their mean.
+const SUBSCRIBERS = (process.env.BENCH_SUBSCRIBERS ?? '0,1000,5000,0').split(',').map(Number);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
 const STREAM_CALLS = Number(process.env.BENCH_STREAM_CALLS ?? 300);
 const STREAM_EVENTS = Number(process.env.BENCH_STREAM_EVENTS ?? 5000);
 const STREAM_DEADLINE_MS = Number(process.env.BENCH_STREAM_DEADLINE_MS ?? 600_000);
 const STREAM_RETRY = process.env.BENCH_STREAM_RETRY === '1';
 const HEAP_TOP = Number(process.env.BENCH_HEAP_TOP ?? 0);
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const SERVICE_DIST = path.resolve(process.env.BENCH_SERVICE_DIST ?? path.join(here, '..'));
 const MATCHING = 5;
 const CHANNELS = 8;
@@ -98,7 +107,10 @@ interface Row {
   deliveryP99: number;
   returnP50: number;
   returnP99: number;
+  commitP50: number;
+  commitP99: number;
   delivered: number;
+  committed: number;
   rssKb: number;
   memory: ChildMemory;
   failedSubscriptions: number;
@@ -109,7 +121,14 @@ async function main(): Promise<void> {
   try {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-feed-'));
     await chmod(dir, 0o755);
-    const pgServer = new EmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), database: 'inventory', log });
+    // Commit timestamps: the delivery latency is measured from each write's commit.
+    const pgServer = new EmbeddedPostgres({
+      dataDir: path.join(dir, 'data'),
+      port: await freePort(),
+      database: 'inventory',
+      log,
+      settings: { track_commit_timestamp: 'on' },
+    });
     await pgServer.start();
     cleanups.push(async () => {
       await pgServer.stop();
@@ -236,8 +255,10 @@ async function main(): Promise<void> {
       for (const s of idle) s.cancel();
     });
 
-    // A first write load warms the JIT, the pools and the caches before anything is measured.
-    await runLoad(write, { inFlight: WRITERS, durationMs: 2000, warmupMs: 500 });
+    // A first write load warms the JITs (the service's and DynamoDB Local's), the pools and
+    // the caches before anything is measured. 2 s were too short: rows with 0 subscribers
+    // in one run then went from 26 to 79 writes/s (docs/event-feed.md).
+    await runLoad(write, { inFlight: WRITERS, durationMs: WARMUP_SECONDS * 1000, warmupMs: 500 });
 
     const rows: Row[] = [];
     let baseHeap: Map<string, { count: number; bytes: number }> | undefined;
@@ -246,6 +267,7 @@ async function main(): Promise<void> {
         openIdle(idle.length);
         if (idle.length % 250 === 0) await sleep(50); // let the server accept them in batches
       }
+      for (const s of idle.splice(n)) s.cancel();
       await sleep(3000 + n); // every subscription has started (and, before issue 13, run its first queries)
       const memory = await inspector.memoryAfterGc();
       if (HEAP_TOP > 0) {
@@ -268,10 +290,30 @@ async function main(): Promise<void> {
       early.length = 0;
       returned.clear();
       const x1 = await xacts();
+      if (CPU_PROFILE !== undefined) await inspector.startProfile();
       const t1 = Date.now();
       const load = await runLoad(write, { inFlight: WRITERS, durationMs: SECONDS * 1000, warmupMs: 0 });
+      if (CPU_PROFILE !== undefined) {
+        await mkdir(CPU_PROFILE, { recursive: true });
+        await writeFile(path.join(CPU_PROFILE, `feed-${rows.length + 1}-${n}subs.cpuprofile`), await inspector.stopProfile());
+      }
       const loadRate = ((await xacts()) - x1 - 1) / ((Date.now() - t1) / 1000);
       await sleep(1000); // deliveries in flight arrive
+      // When each write of this row committed: the transaction that inserted its stock
+      // movement (never updated, so xmin is the write's own transaction).
+      const commits = new Map(
+        (
+          await db.query<{ sku: string; stock_version: string; at: number }>(
+            `select sku, stock_version, extract(epoch from pg_xact_commit_timestamp(xmin)) * 1000 as at
+               from stock_movement where warehouse_code = 'BW' and created_at >= $1`,
+            [new Date(t1 - 1000)],
+          )
+        ).rows.map((r) => [`stock#${r.sku}#BW/${r.stock_version}`, Number(r.at)]),
+      );
+      const sinceCommit = early.flatMap(({ key, at }) => {
+        const c = commits.get(key);
+        return c === undefined ? [] : [at - c];
+      });
       // A delivery may beat the writer's response (negative): the commit was before both.
       sinceReturn = early.flatMap(({ key, at }) => {
         const r = returned.get(key);
@@ -287,7 +329,10 @@ async function main(): Promise<void> {
         deliveryP99: quantile(latencies, 0.99),
         returnP50: quantile(sinceReturn, 0.5),
         returnP99: quantile(sinceReturn, 0.99),
+        commitP50: quantile(sinceCommit, 0.5),
+        commitP99: quantile(sinceCommit, 0.99),
         delivered: latencies.length,
+        committed: sinceCommit.length,
         rssKb: rss,
         memory,
         failedSubscriptions: idle.filter((s) => s.failed).length + matchingFailures,
@@ -297,15 +342,17 @@ async function main(): Promise<void> {
     for (const s of idle.splice(0)) s.cancel();
 
     const base = rows[0]!;
+    const none = rows.filter((r) => r.subscribers === 0);
+    const baseWrites = none.reduce((sum, r) => sum + r.writesPerSec, 0) / none.length;
     process.stdout.write(
       `\nSubscribeEvents: ${WRITERS} ReceiveStock calls in flight for ${SECONDS} s per row, ${MATCHING} matching subscribers, service in its own process\n`,
     );
-    process.stdout.write('idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs | write errors | delivery ms after occurred_at p50 / p99 (n) | after the write returned p50 / p99 | RSS MB | KB RSS per idle sub | heap MB after GC | KB heap per idle sub | failed subs\n');
+    process.stdout.write(`idle subs | PG xact/s idle | PG xact/s load | writes/s | vs 0 subs (mean of ${none.length} rows) | write errors | delivery ms after commit p50 / p99 (n) | after occurred_at p50 / p99 | after the write returned p50 / p99 | RSS MB | KB RSS per idle sub | heap MB after GC | KB heap per idle sub | failed subs\n`);
     for (const r of rows) {
       const perSub = r.subscribers === 0 ? Number.NaN : (r.rssKb - base.rssKb) / r.subscribers;
       const heapPerSub = r.subscribers === 0 ? Number.NaN : (r.memory.heapUsed - base.memory.heapUsed) / 1024 / r.subscribers;
       process.stdout.write(
-        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / base.writesPerSec).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} (${r.delivered}) | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${f1(r.memory.heapUsed / 1024 / 1024)} | ${f1(heapPerSub)} | ${r.failedSubscriptions}\n`,
+        `${String(r.subscribers).padStart(9)} | ${f1(r.idleXactPerSec).padStart(14)} | ${f1(r.loadXactPerSec).padStart(14)} | ${f1(r.writesPerSec).padStart(8)} | ${f2(r.writesPerSec / baseWrites).padStart(8)}x | ${String(r.writeErrors).padStart(12)} | ${f1(r.commitP50)} / ${f1(r.commitP99)} (${r.committed}) | ${f1(r.deliveryP50)} / ${f1(r.deliveryP99)} | ${f1(r.returnP50)} / ${f1(r.returnP99)} | ${f1(r.rssKb / 1024)} | ${f1(perSub)} | ${f1(r.memory.heapUsed / 1024 / 1024)} | ${f1(heapPerSub)} | ${r.failedSubscriptions}\n`,
       );
     }
 

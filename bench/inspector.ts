@@ -103,6 +103,19 @@ export class ChildInspector {
     return out;
   }
 
+  /** Starts V8's sampling CPU profiler in the child (`interval` in microseconds). */
+  async startProfile(intervalUs = 500): Promise<void> {
+    await this.call('Profiler.enable');
+    await this.call('Profiler.setSamplingInterval', { interval: intervalUs });
+    await this.call('Profiler.start');
+  }
+
+  /** Stops the profiler; the profile as JSON, in the `.cpuprofile` format Chrome's DevTools open. */
+  async stopProfile(): Promise<string> {
+    const out = (await this.call('Profiler.stop')) as { profile: unknown };
+    return JSON.stringify(out.profile);
+  }
+
   close(): void {
     this.ws.close();
   }

@@ -49,25 +49,39 @@ describe('feed window, live subscriber and gate (unit)', () => {
     expect(positions(w.after(0, both, 10)!.events)).to.deep.equal([3]);
   });
 
-  it('a live subscriber buffers what matches, skips what it already has, and detaches when its buffer is full', async () => {
+  it('a live subscriber buffers what it is offered, skips what it already has, and detaches when its buffer is full', async () => {
     const abort = new AbortController();
-    const s = new LiveSubscriber(12, matcherOf({ streamIdPrefix: 'item#', eventTypes: [] }), 3);
-    expect(s.offer(range(11, 14))).to.equal(true); // 11 and 12 were read before joining
+    const s = new LiveSubscriber(12, 3);
+    for (const e of range(11, 14)) expect(s.offer(e)).to.equal(true); // 11 and 12 were read before joining
     expect(s.cursor).to.equal(14);
     expect((await s.take(abort.signal))?.position).to.equal(13);
-    expect(s.offer([ev(15, 'warehouse#W', 'WarehouseCreated'), ev(16), ev(17)])).to.equal(true);
-    expect(s.offer([ev(18), ev(19)])).to.equal(false); // 14, 16, 17 buffered: 18 does not fit
-    expect([s.detached, s.overflowed, s.cursor]).to.deep.equal([true, true, 17]);
+    expect([s.offer(ev(16)), s.offer(ev(17))]).to.deep.equal([true, true]); // 15 did not match: never offered
+    expect(s.offer(ev(19))).to.equal(false); // 14, 16, 17 buffered: 19 does not fit
+    expect(s.offer(ev(20))).to.equal(false);
+    // Everything before 19 was offered while it was live: it goes on from 18.
+    expect([s.detached, s.overflowed, s.cursor]).to.deep.equal([true, true, 18]);
     const rest: number[] = [];
     for (let e = await s.take(abort.signal); e !== undefined; e = await s.take(abort.signal)) rest.push(e.position!);
     expect(rest).to.deep.equal([14, 16, 17]);
   });
 
+  it('a subscriber detached by the tail goes on from the last position the tail offered, or its own cursor if further', () => {
+    const s = new LiveSubscriber(5, 10);
+    s.offer(ev(7));
+    s.detach(9);
+    expect(s.cursor).to.equal(9);
+    s.detach(20); // once detached, the cursor stays
+    expect(s.cursor).to.equal(9);
+    const ahead = new LiveSubscriber(30, 10); // joined with a catch-up page that read past the head
+    ahead.detach(25);
+    expect(ahead.cursor).to.equal(30);
+  });
+
   it('a waiting subscriber wakes on an offer and on abort', async () => {
     const abort = new AbortController();
-    const s = new LiveSubscriber(0, all, 10);
+    const s = new LiveSubscriber(0, 10);
     const next = s.take(abort.signal);
-    s.offer([ev(1)]);
+    s.offer(ev(1));
     expect((await next)?.position).to.equal(1);
     const waiting = s.take(abort.signal);
     abort.abort();

@@ -1,12 +1,12 @@
 import type { EventEnvelope } from '../types.js';
-import type { Matcher } from './filter.js';
 
 /**
- * A subscriber following the live window: the tail offers it every new batch; it keeps the
- * events that match in a bounded buffer until its call takes them. When the buffer is full
- * it is detached (the slow-consumer rule): it stops receiving, its call drains what is
- * buffered and goes on from `cursor` by reading the window or PostgreSQL, at its own pace.
- * An idle subscriber is this object and nothing else: no timer, no query.
+ * A subscriber following the live window: the tail offers it each new event that matches
+ * its filter (found through the LiveIndex), and it keeps them in a bounded buffer until its
+ * call takes them. When the buffer is full it is detached (the slow-consumer rule): it stops
+ * receiving, its call drains what is buffered and goes on from `cursor` by reading the
+ * window or PostgreSQL, at its own pace. An idle subscriber is this object and its index
+ * entry, nothing else: no timer, no query, and no work when an event does not match it.
  */
 export class LiveSubscriber {
   private buffer: EventEnvelope[] = [];
@@ -17,9 +17,12 @@ export class LiveSubscriber {
   overflowed = false;
 
   constructor(
-    /** The last position looked at: every matching event up to it is buffered or delivered. */
+    /**
+     * Every matching event up to this position is buffered or delivered. While live it
+     * moves with the matching events only (the others never reach this object); `detach`
+     * moves it to the last position the tail had offered.
+     */
     public cursor: number,
-    private readonly match: Matcher,
     private readonly capacity: number,
   ) {}
 
@@ -27,30 +30,35 @@ export class LiveSubscriber {
     return this.isDetached;
   }
 
-  /** Offers consecutive events; false when the buffer overflowed and the subscriber detached. */
-  offer(batch: readonly EventEnvelope[]): boolean {
+  /**
+   * Offers an event that matches this subscriber's filter, the tail's events in position
+   * order. False when the buffer is full: the subscriber has detached, with its cursor just
+   * before `e` (everything before it was offered while it was live).
+   */
+  offer(e: EventEnvelope): boolean {
     if (this.isDetached) return false;
-    let added = false;
-    for (const e of batch) {
-      const p = e.position!;
-      if (p <= this.cursor) continue; // already read from PostgreSQL before joining
-      if (this.match(e)) {
-        if (this.buffer.length - this.read >= this.capacity) {
-          this.overflowed = true;
-          this.detach();
-          return false;
-        }
-        this.buffer.push(e);
-        added = true;
-      }
-      this.cursor = p;
+    const p = e.position!;
+    if (p <= this.cursor) return true; // already read from PostgreSQL before joining
+    if (this.buffer.length - this.read >= this.capacity) {
+      this.overflowed = true;
+      this.cursor = p - 1;
+      this.detach();
+      return false;
     }
-    if (added) this.notify();
+    this.buffer.push(e);
+    this.cursor = p;
+    this.notify();
     return true;
   }
 
-  /** Stops the offers; the call drains the buffer, then goes on from `cursor`. */
-  detach(): void {
+  /**
+   * Stops the offers; the call drains the buffer, then goes on from `cursor`. `offeredThrough`
+   * is the last position the tail has offered (it was live for all of them, so none that
+   * matches is missing); omitted after an overflow, whose cursor is already exact.
+   */
+  detach(offeredThrough?: number): void {
+    if (this.isDetached) return;
+    if (offeredThrough !== undefined && offeredThrough > this.cursor) this.cursor = offeredThrough;
     this.isDetached = true;
     this.notify();
   }

@@ -143,7 +143,7 @@ export class FeedReader {
         cursor = Math.max(cursor, slice.through);
         continue;
       }
-      const live = this.tail.attach(cursor, match, this.options.subscriberBuffer);
+      const live = this.tail.attach(cursor, o, this.options.subscriberBuffer);
       if (live === undefined) continue;
       this.stats.joins++;
       try {

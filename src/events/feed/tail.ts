@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.js';
 import type { EventEnvelope } from '../types.js';
-import type { Matcher } from './filter.js';
+import type { FeedFilter, Matcher } from './filter.js';
+import { LiveIndex } from './live-index.js';
 import { LiveSubscriber } from './live.js';
 import type { FeedPages } from './pages.js';
 import type { FeedSignal } from './signal.js';
@@ -18,12 +19,14 @@ export interface FeedTailOptions {
 /**
  * The one reader of the global feed in this instance. Woken by the FeedSignal (this
  * instance's sequencer, and LISTEN/NOTIFY for the others) or by its single poll timer, it
- * reads each new range of positions once, unfiltered, into the window, and offers every
- * batch to the live subscribers, which filter it in memory. The cost of the feed in
- * PostgreSQL is therefore one reader per instance, whatever the number of subscribers.
+ * reads each new range of positions once, unfiltered, into the window, and offers each
+ * event to the live subscribers whose filter it matches, found through the LiveIndex. The
+ * cost of the feed in PostgreSQL is therefore one reader per instance, whatever the number
+ * of subscribers, and the cost of an event in memory grows with the subscribers it matches,
+ * not with those it does not.
  */
 export class FeedTail {
-  private readonly live = new Set<LiveSubscriber>();
+  private readonly live = new LiveIndex<LiveSubscriber>();
   private users = 0;
   private window: FeedWindow;
   private readonly stopping = new AbortController();
@@ -117,9 +120,8 @@ export class FeedTail {
         // Pruned past us (only after a very long stall): positions are missing from memory,
         // so every live subscriber continues through catch-up, which reports what was lost.
         this.log.warn({ head: now, prunedThrough: state.prunedThrough }, 'feed tail fell behind the retention');
+        this.detachAll(now);
         this.window.reset(state.prunedThrough);
-        for (const s of this.live) s.detach();
-        this.live.clear();
         continue;
       }
       if (events.length > 0) this.publish(events);
@@ -130,7 +132,15 @@ export class FeedTail {
 
   private publish(events: readonly EventEnvelope[]): void {
     this.window.append(events);
-    for (const s of this.live) if (!s.offer(events)) this.live.delete(s);
+    if (this.live.size === 0) return;
+    for (const e of events) this.live.forEachMatch(e, this.offer(e));
+  }
+
+  /** The visitor for one event (a closure per event, not per subscriber). */
+  private offer(e: EventEnvelope): (s: LiveSubscriber) => void {
+    return (s) => {
+      if (!s.offer(e)) this.live.remove(s); // overflowed: it catches up at its own pace
+    };
   }
 
   /** Matching events of the window after `cursor`; undefined when the cursor is older than the window. */
@@ -144,22 +154,26 @@ export class FeedTail {
    * caller's last slice and the join: nothing is skipped at the seam, and the subscriber
    * ignores positions up to its cursor, so nothing repeats.
    */
-  attach(cursor: number, match: Matcher, capacity: number): LiveSubscriber | undefined {
+  attach(cursor: number, filter: FeedFilter, capacity: number): LiveSubscriber | undefined {
     if (cursor < this.window.head) return undefined;
-    const s = new LiveSubscriber(cursor, match, capacity);
-    this.live.add(s);
+    const s = new LiveSubscriber(cursor, capacity);
+    this.live.add(s, filter);
     return s;
   }
 
   detach(s: LiveSubscriber): void {
-    this.live.delete(s);
-    s.detach();
+    this.live.remove(s);
+    s.detach(this.window.head);
+  }
+
+  private detachAll(offeredThrough: number): void {
+    this.live.forEach((s) => s.detach(offeredThrough));
+    this.live.clear();
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    for (const s of this.live) s.detach();
-    this.live.clear();
+    this.detachAll(this.window.head);
   }
 }
