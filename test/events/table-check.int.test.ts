@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect } from 'chai';
 import { eventTableDefinition } from '../../src/events/dynamo-schema.js';
-import { checkEventTable, ensureEventTable, EventTableError } from '../../src/events/table-check.js';
+import { checkEventTable, ensureEventTable, EventTableError, waitActive } from '../../src/events/table-check.js';
 import { testDynamoClient } from '../support/dynamo.js';
 import { startDynamoAnswers, type DynamoAnswers } from '../support/dynamo-answers.js';
 import { dynamoEndpoint, freshTableName, quietLog } from '../support/stack.js';
@@ -45,6 +45,8 @@ describe('event table start-up check (int, embedded DynamoDB API)', () => {
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       }),
     );
+    // dynalite keeps a new table CREATING for a while, and a table that is not ACTIVE is refused for that first.
+    await waitActive(client, table);
     const err = await refusal(client, table);
     expect(err.message).to.contain('key schema is [id HASH S], expected [streamId HASH S, version RANGE N]').and.contain('make provision');
   });
@@ -55,6 +57,7 @@ describe('event table start-up check (int, embedded DynamoDB API)', () => {
     await client.send(
       new CreateTableCommand({ ...def, AttributeDefinitions: [def.AttributeDefinitions[0]!, { AttributeName: 'version', AttributeType: 'S' }] }),
     );
+    await waitActive(client, table);
     expect((await refusal(client, table)).message).to.contain('version RANGE S');
   });
 
