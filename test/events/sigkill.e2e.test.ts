@@ -44,6 +44,8 @@ describe('fault: the service is killed (SIGKILL) under write load (e2e)', () => 
       RELAY_INTERVAL_MS: '200',
       SNAPSHOT_EVERY: '3',
       DATABASE_POOL_MIN: '0',
+      // Not the default 9464: another service on this machine may hold it.
+      METRICS_PORT: '0',
     };
     raw = new InventoryServiceClient(address, credentials.createInsecure());
     c = promiseClient<InventoryServiceServer>(raw);
