@@ -31,6 +31,8 @@ export interface Config {
     readonly poolMax: number;
     readonly connectTimeoutMs: number;
     readonly statementTimeoutMs: number;
+    /** The hot statements as named prepared statements (off behind RDS Proxy or a transaction-mode PgBouncer). */
+    readonly preparedStatements: boolean;
   };
   readonly dynamodb: {
     /**
@@ -149,6 +151,7 @@ const schema = securitySchema.extend({
   DATABASE_POOL_MAX: int(1, 1000).default(20),
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   DYNAMODB_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
     message: 'must be an http:// or https:// URL',
   }),
@@ -262,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolMax: e.DATABASE_POOL_MAX,
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'true',
     },
     dynamodb: {
       endpoint: e.DYNAMODB_ENDPOINT,

@@ -108,16 +108,19 @@ export function unary<Req, Res>(
   return (call, callback) => {
     const started = process.hrtime.bigint();
     const s = scope(deps, call as ServerUnaryCall<unknown, unknown>);
-    call.sendMetadata(headers(s));
+    // The response headers go out with the answer, not before the work: sent first, they
+    // cost a socket write of their own and woke the caller for nothing, on every call.
     // A malformed request throws before the handler runs; it takes the ordinary error path.
     new Promise<Res>((resolve) => resolve(handler(wellFormed(call.request as Req), s))).then(
       (res) => {
         logCall(deps.log, method, status.OK, started, s);
+        call.sendMetadata(headers(s));
         callback(null, res);
       },
       (err: unknown) => {
         const e = toServiceError(err, deps.log.child({ method, correlationId: s.ctx.correlationId }), deps.onDependencyFault);
         logCall(deps.log, method, e.code, started, s, e.details);
+        call.sendMetadata(headers(s));
         callback(e);
       },
     );

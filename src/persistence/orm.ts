@@ -4,6 +4,7 @@ import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql'
 import type { Logger } from '../log.js';
 import { entities } from './entities/index.js';
 import { migrationsList } from './migrations/index.js';
+import { allowPreparedStatements } from './sql.js';
 
 export interface DatabaseSettings {
   readonly url: string;
@@ -12,6 +13,12 @@ export interface DatabaseSettings {
   readonly poolMax?: number;
   readonly connectTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
+  /**
+   * The hot statements as named prepared statements (default true): parsed and planned once
+   * per connection. Off behind a pooler that moves transactions between server sessions
+   * (RDS Proxy pins a session that prepares; PgBouncer in transaction mode loses them).
+   */
+  readonly preparedStatements?: boolean;
 }
 
 export function ormOptions(db: DatabaseSettings, log?: Logger): Options {
@@ -45,7 +52,9 @@ export function ormOptions(db: DatabaseSettings, log?: Logger): Options {
 }
 
 export async function openOrm(db: DatabaseSettings, log?: Logger): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(db, log));
+  const orm = await MikroORM.init(ormOptions(db, log));
+  allowPreparedStatements(orm.config, db.preparedStatements ?? true);
+  return orm;
 }
 
 /** Applies every pending migration; returns the names applied. */

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SCHEMA_VERSION, type DomainEvent } from '../events/types.js';
 import { OutboxEvent } from './entities/outbox-event.entity.js';
+import { insertOutboxRows } from './repositories/outbox-rows.js';
 
 /** Who is calling: travels from the edge into every recorded event. */
 export interface CallContext {
@@ -20,7 +21,8 @@ export interface Tx {
   /** The context of the call the transaction serves (of the first call, for a batch). */
   readonly ctx: CallContext;
   /**
-   * Records an event in the outbox, in this transaction. `by` overrides the call's
+   * Records an event in the outbox, in this transaction (the rows are written in one
+   * statement once the work is done, before the commit). `by` overrides the call's
    * context (a batch transaction serving several calls records each call's own).
    */
   record(streamId: string, version: number, event: DomainEvent, by?: CallContext): void;
@@ -99,11 +101,17 @@ export class UnitOfWork {
           });
           row.schemaVersion = SCHEMA_VERSION;
           row.traceContext = traceparent;
-          txEm.persist(row);
           recorded.push(row);
         },
       };
-      return work(tx);
+      const value = await work(tx);
+      if (recorded.length > 0) {
+        // The entities first, when there are any: a concurrent create's loser fails on its own
+        // row, with the ORM's exception (the ORM flushes again before the commit, for nothing).
+        if (hasEntityWork(txEm)) await txEm.flush();
+        await insertOutboxRows(txEm, recorded);
+      }
+      return value;
     });
     outsideTrace(() => {
       for (const listener of this.listeners) {
@@ -116,4 +124,10 @@ export class UnitOfWork {
     });
     return result;
   }
+}
+
+/** Whether the ORM's unit of work holds anything a flush could write (the hot paths use repositories' SQL and hold nothing). */
+function hasEntityWork(em: EntityManager): boolean {
+  const uow = em.getUnitOfWork(false);
+  return uow.getPersistStack().size > 0 || uow.getRemoveStack().size > 0 || uow.getOrphanRemoveStack().size > 0 || uow.getIdentityMap().keys().length > 0;
 }

@@ -103,6 +103,8 @@ export class Service extends Construct {
         // RDS Proxy refuses a statement_timeout startup parameter: the server's parameter
         // group applies the timeout instead (database.ts).
         DATABASE_STATEMENT_TIMEOUT_MS: '0',
+        // A named prepared statement pins the proxied session to one database connection for good.
+        DATABASE_PREPARED_STATEMENTS: 'false',
         ...eventStore,
         EVENT_RETENTION_DAYS: String(props.eventRetentionDays),
       },

@@ -110,6 +110,7 @@ describe('the service on ECS Fargate', () => {
     assert.deepEqual(env.get('DATABASE_REPLICA_HOSTS'), stack.resolve(stack.database.replica.dbInstanceEndpointAddress));
     assert.equal(env.get('DATABASE_URL_PARAMS'), 'sslmode=verify-full');
     assert.equal(env.get('DATABASE_STATEMENT_TIMEOUT_MS'), '0');
+    assert.equal(env.get('DATABASE_PREPARED_STATEMENTS'), 'false');
     assert.deepEqual(env.get('EVENTS_TABLE'), stack.resolve(stack.events.table.tableName));
     assert.equal(env.get('NODE_ENV'), 'production');
     assert.equal(env.get('LOG_LEVEL'), 'info');

@@ -1,7 +1,7 @@
 import { EntityRepository } from '@mikro-orm/postgresql';
 import type { AllocationStatus } from '../entities/allocation.entity.js';
 import type { Allocation } from '../entities/allocation.entity.js';
-import { date, dateOrNull, num, query } from '../sql.js';
+import { date, dateOrNull, num, PREPARED, query } from '../sql.js';
 
 export interface AllocationLineRecord {
   readonly sku: string;
@@ -106,19 +106,20 @@ export class AllocationRepository extends EntityRepository<Allocation> {
         lines.map((l) => l.warehouseCode),
         lines.map((l) => l.quantity),
       ],
+      PREPARED,
     );
     return new Set(rows.map((r) => r.allocation_id));
   }
 
   async findWithLines(ids: readonly string[]): Promise<Map<string, AllocationRecord>> {
     if (ids.length === 0) return new Map();
-    const rows = await query<AllocationRow>(this.getEntityManager(), `${SELECT} where a.allocation_id = any(?::text[])`, [ids]);
+    const rows = await query<AllocationRow>(this.getEntityManager(), `${SELECT} where a.allocation_id = any(?::text[])`, [ids], PREPARED);
     return new Map(rows.map((r) => [r.allocation_id, toRecord(r)]));
   }
 
   /** Reads and row-locks one allocation (its lines come along, unlocked: only the holder of the allocation's lock changes them). */
   async lockWithLines(id: string): Promise<AllocationRecord | null> {
-    const rows = await query<AllocationRow>(this.getEntityManager(), `${SELECT} where a.allocation_id = ? for update of a`, [id]);
+    const rows = await query<AllocationRow>(this.getEntityManager(), `${SELECT} where a.allocation_id = ? for update of a`, [id], PREPARED);
     return rows[0] === undefined ? null : toRecord(rows[0]);
   }
 
@@ -134,6 +135,7 @@ export class AllocationRepository extends EntityRepository<Allocation> {
       `${SELECT} where a.status in ('ALLOCATED', 'PARTIALLY_FULFILLED') and a.expire_time is not null and a.expire_time <= ?
         order by a.expire_time limit 1 for update of a skip locked`,
       [now],
+      PREPARED,
     );
     return rows[0] === undefined ? null : toRecord(rows[0]);
   }
@@ -160,10 +162,11 @@ export class AllocationRepository extends EntityRepository<Allocation> {
         now,
         id,
       ],
+      PREPARED,
     );
   }
 
   async setExpireTime(id: string, expireTime: Date | null, version: number, now: Date): Promise<void> {
-    await query(this.getEntityManager(), `update allocation set expire_time = ?, version = ?, updated_at = ? where allocation_id = ?`, [expireTime, version, now, id]);
+    await query(this.getEntityManager(), `update allocation set expire_time = ?, version = ?, updated_at = ? where allocation_id = ?`, [expireTime, version, now, id], PREPARED);
   }
 }

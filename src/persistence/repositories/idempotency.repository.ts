@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { query } from '../sql.js';
+import { PREPARED, query } from '../sql.js';
 
 export interface StoredCall {
   readonly operation: string;
@@ -26,12 +26,14 @@ export async function claimIdempotencyKey(
     `insert into idempotency_record (owner, key, operation, request_hash, created_at) values (?, ?, ?, ?, ?)
      on conflict do nothing returning key`,
     [owner, key, operation, requestHash, now],
+    PREPARED,
   );
   if (claimed.length > 0) return null;
   const rows = await query<{ operation: string; request_hash: string; response: unknown }>(
     em,
     `select operation, request_hash, response from idempotency_record where owner = ? and key = ?`,
     [owner, key],
+    PREPARED,
   );
   const row = rows[0];
   if (row === undefined) throw new Error(`idempotency key ${key} vanished`);
@@ -39,7 +41,7 @@ export async function claimIdempotencyKey(
 }
 
 export async function completeIdempotencyKey(em: EntityManager, owner: string, key: string, response: unknown): Promise<void> {
-  await query(em, `update idempotency_record set response = ?::jsonb where owner = ? and key = ?`, [JSON.stringify(response), owner, key]);
+  await query(em, `update idempotency_record set response = ?::jsonb where owner = ? and key = ?`, [JSON.stringify(response), owner, key], PREPARED);
 }
 
 /**

@@ -2,7 +2,7 @@ import { EntityRepository } from '@mikro-orm/postgresql';
 import type { StockLevelState } from '../../inventory/stock-level.js';
 import type { StockLevel } from '../entities/stock-level.entity.js';
 import { ON_REPLICA } from '../reporting.js';
-import { dateOrNull, num, query } from '../sql.js';
+import { dateOrNull, num, PREPARED, query } from '../sql.js';
 
 export interface LevelKey {
   readonly sku: string;
@@ -122,6 +122,7 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
         order by s.sku, s.warehouse_code
         for update of s`,
       params,
+      PREPARED,
     );
     return new Map(rows.map((r) => [`${r.sku}#${r.warehouse_code}`, toLocked(r)]));
   }
@@ -132,6 +133,7 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
       this.getEntityManager(),
       `select ${COLUMNS} from stock_level s where s.sku = ? and s.warehouse_code = ?`,
       [sku, warehouseCode],
+      PREPARED,
     );
     return rows[0] === undefined ? null : toLevel(rows[0]);
   }
@@ -143,6 +145,7 @@ export class StockLevelRepository extends EntityRepository<StockLevel> {
       this.getEntityManager(),
       `select ${COLUMNS} from stock_level s where (s.sku, s.warehouse_code) in (select * from unnest(?::text[], ?::text[]))`,
       unzip(keys),
+      PREPARED,
     );
     return new Map(rows.map((r) => [`${r.sku}#${r.warehouse_code}`, toLevel(r)]));
   }

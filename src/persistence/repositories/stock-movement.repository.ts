@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { StockLevelState } from '../../inventory/stock-level.js';
 import type { MovementType } from '../entities/stock-movement.entity.js';
 import { ON_REPLICA } from '../reporting.js';
-import { date, num, query } from '../sql.js';
+import { date, num, PREPARED, query } from '../sql.js';
 
 export interface NewMovement {
   readonly sku: string;
@@ -101,6 +101,7 @@ export async function writeLevelsAndMovements(
       movements.map((m) => m.idempotencyKey),
       movements.map((m) => m.stockVersion),
     ],
+    PREPARED,
   );
   if (rows.length !== movements.length || rows[0]!.changed !== levels.length) {
     throw new Error(`stock write mismatch: ${rows[0]?.changed ?? 0} of ${levels.length} levels updated, ${rows.length} of ${movements.length} movements`);
