@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { SCHEMA_VERSION, type DomainEvent } from '../events/types.js';
 import { OutboxEvent } from './entities/outbox-event.entity.js';
+import { insertOutboxEvents } from './repositories/outbox-events.js';
 
 /** Who is calling: travels from the edge into every recorded event. */
 export interface CallContext {
@@ -99,11 +100,13 @@ export class UnitOfWork {
           });
           row.schemaVersion = SCHEMA_VERSION;
           row.traceContext = traceparent;
-          txEm.persist(row);
           recorded.push(row);
         },
       };
-      return work(tx);
+      const out = await work(tx);
+      // All the events in one statement, last before the commit (not through MikroORM's flush: outbox-events.ts).
+      await insertOutboxEvents(txEm, recorded);
+      return out;
     });
     outsideTrace(() => {
       for (const listener of this.listeners) {
