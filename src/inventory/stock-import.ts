@@ -164,8 +164,9 @@ export class StockImportService {
         else decide(r, checked, null);
       }
       const original = new Map(rows.map((r) => [r.row, r]));
-      const valid = await this.withoutDuplicatesAndUnknowns(tx, key, fresh, counted, stored, (c, outcome) => decide(original.get(c.row)!, outcome, c));
-      const changes = await this.lock(tx, valid);
+      const reject = (c: CheckedRow, outcome: RowOutcome) => decide(original.get(c.row)!, outcome, c);
+      const unique = await this.withoutDuplicates(tx, key, fresh, counted, stored, reject);
+      const { changes, valid } = await this.lock(tx, unique, reject);
       for (const c of valid) {
         const d = decideCount(changes.find(c.sku, c.warehouseCode) ?? emptyLevel(c.sku, c.warehouseCode), c);
         if (d.kind !== 'delta') {
@@ -191,11 +192,8 @@ export class StockImportService {
     });
   }
 
-  /**
-   * Rejects a second count of one level (within the batch, or after an earlier batch's
-   * row) and rows naming an unknown sku or warehouse; returns the rest.
-   */
-  private async withoutDuplicatesAndUnknowns(
+  /** Rejects a second count of one level (within the batch, or after an earlier batch's row); returns the rest. */
+  private async withoutDuplicates(
     tx: Tx,
     key: ImportKey,
     rows: readonly CheckedRow[],
@@ -224,37 +222,43 @@ export class StockImportService {
       first.set(k, Math.min(first.get(k) ?? Infinity, r.row));
       unique.push(r);
     }
-    const found = await tx.em.getRepository(StockLevel).existing(
-      [...new Set(unique.map((r) => r.sku))],
-      [...new Set(unique.map((r) => r.warehouseCode))],
-    );
-    return unique.filter((r) => {
-      const reason: RejectionReason | undefined = !found.skus.has(r.sku) ? 'UNKNOWN_SKU' : !found.codes.has(r.warehouseCode) ? 'UNKNOWN_WAREHOUSE' : undefined;
-      if (reason === undefined) return true;
-      reject(r, rejected(reason, reason === 'UNKNOWN_SKU' ? `sku: item ${JSON.stringify(r.sku)} not found` : `warehouse_code: warehouse ${JSON.stringify(r.warehouseCode)} not found`));
-      return false;
-    });
+    return unique;
   }
 
   /**
-   * Locks the batch's levels in one ordered statement, creating first the missing ones a
-   * row would change. A level that never existed and is counted 0 stays absent: it reads
-   * as zero anyway, and a count of empty shelves should not create a row per empty bin.
+   * Locks the batch's levels in one ordered statement. A level not found names an unknown
+   * sku or warehouse (the row is rejected), or was never stocked: it is created first if
+   * the row would change it, and the levels are locked again. A level that never existed
+   * and is counted 0 stays absent: it reads as zero anyway, and a count of empty shelves
+   * should not create a row per empty bin. Returns the locked levels and the rows left.
    */
-  private async lock(tx: Tx, rows: readonly CheckedRow[]): Promise<StockChanges> {
+  private async lock(
+    tx: Tx,
+    rows: readonly CheckedRow[],
+    reject: (row: CheckedRow, outcome: RowOutcome) => void,
+  ): Promise<{ changes: StockChanges; valid: readonly CheckedRow[] }> {
     const repo = tx.em.getRepository(StockLevel);
-    const keys = rows.map((r) => ({ sku: r.sku, warehouseCode: r.warehouseCode }));
-    if (keys.length === 0) return new StockChanges([]);
-    let locked = await repo.lock(keys);
-    const missing = rows.filter((r) => r.counted > 0 && !locked.has(levelKey(r.sku, r.warehouseCode)));
-    if (missing.length > 0) {
-      await repo.ensure(
-        missing.map((r) => ({ sku: r.sku, warehouseCode: r.warehouseCode })),
-        tx.now,
-      );
-      locked = await repo.lock(keys);
+    const keysOf = (rs: readonly CheckedRow[]) => rs.map((r) => ({ sku: r.sku, warehouseCode: r.warehouseCode }));
+    if (rows.length === 0) return { changes: new StockChanges([]), valid: rows };
+    let locked = await repo.lock(keysOf(rows));
+    const absent = rows.filter((r) => !locked.has(levelKey(r.sku, r.warehouseCode)));
+    // Every level found: its sku and warehouse exist (foreign keys); nothing more to ask.
+    if (absent.length === 0) return { changes: new StockChanges(locked.values()), valid: rows };
+    const found = await repo.existing([...new Set(absent.map((r) => r.sku))], [...new Set(absent.map((r) => r.warehouseCode))]);
+    const unknown = new Set<number>();
+    for (const r of absent) {
+      const reason: RejectionReason | undefined = !found.skus.has(r.sku) ? 'UNKNOWN_SKU' : !found.codes.has(r.warehouseCode) ? 'UNKNOWN_WAREHOUSE' : undefined;
+      if (reason === undefined) continue;
+      unknown.add(r.row);
+      reject(r, rejected(reason, reason === 'UNKNOWN_SKU' ? `sku: item ${JSON.stringify(r.sku)} not found` : `warehouse_code: warehouse ${JSON.stringify(r.warehouseCode)} not found`));
     }
-    return new StockChanges(locked.values());
+    const valid = rows.filter((r) => !unknown.has(r.row));
+    const missing = absent.filter((r) => r.counted > 0 && !unknown.has(r.row));
+    if (missing.length > 0) {
+      await repo.ensure(keysOf(missing), tx.now);
+      locked = await repo.lock(keysOf(valid));
+    }
+    return { changes: new StockChanges(locked.values()), valid };
   }
 }
 
