@@ -104,7 +104,10 @@ export class UnitOfWork {
         },
       };
       const out = await work(tx);
-      // All the events in one statement, last before the commit (not through MikroORM's flush: outbox-events.ts).
+      // The work's own entities first, as the single flush did: a unique key of theirs (a
+      // second create of one sku) must answer before the outbox's (stream, version) does.
+      await txEm.flush();
+      // Then all the events in one statement, not through MikroORM's flush (outbox-events.ts).
       await insertOutboxEvents(txEm, recorded);
       return out;
     });

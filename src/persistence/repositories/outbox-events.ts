@@ -13,7 +13,7 @@ export async function insertOutboxEvents(em: EntityManager, rows: readonly Outbo
   if (rows.length === 0) return;
   const inserted = await query<{ id: string; event_id: string }>(
     em,
-    `insert into event_outbox (event_id, stream_id, version, type, schema_version, payload, correlation_id, actor, occurred_at, trace_context)
+    `insert into "event_outbox" (event_id, stream_id, version, type, schema_version, payload, correlation_id, actor, occurred_at, trace_context)
      select r.event_id, r.stream_id, r.version, r.type, r.schema_version, r.payload, r.correlation_id, r.actor, r.occurred_at, r.trace_context
        from unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::int[], ?::jsonb[], ?::text[], ?::text[], ?::timestamptz[], ?::text[])
             with ordinality as r(event_id, stream_id, version, type, schema_version, payload, correlation_id, actor, occurred_at, trace_context, n)
