@@ -27,6 +27,7 @@ import {
   type RejectionReason,
   type RowOutcome,
 } from './stock-count-rows.js';
+import { CountedLevels } from './stock-import-levels.js';
 import { ImportSummary, type ImportResult } from './stock-import-summary.js';
 import * as sv from './stock-validation.js';
 import * as v from './validation.js';
@@ -56,7 +57,8 @@ export const DEFAULT_REASON = 'cycle count';
  * writes a ledger row and a StockAdjusted event per changed level, and records what
  * became of every row under the import id, so a rerun repeats decisions instead of
  * applying again. The stream is read only between batches: the caller's messages wait in
- * the transport (back-pressure) while a batch is applied, and memory holds one batch.
+ * the transport (back-pressure) while a batch is applied, and memory holds one batch plus
+ * a fixed-size filter of the levels counted so far (`CountedLevels`).
  */
 export class StockImportService {
   constructor(
@@ -68,12 +70,14 @@ export class StockImportService {
     let key: ImportKey | undefined;
     let reason = DEFAULT_REASON;
     let summary: ImportSummary | undefined;
+    let counted: CountedLevels | undefined;
     let batch: CountRow[] = [];
     let rows = 0;
     const flush = async () => {
-      if (batch.length === 0 || key === undefined || summary === undefined) return;
-      const decided = await this.applyBatch(em, ctx, key, reason, batch);
+      if (batch.length === 0 || key === undefined || summary === undefined || counted === undefined) return;
+      const { decided, met } = await this.applyBatch(em, ctx, key, reason, batch, counted);
       for (const d of decided) summary.add(d);
+      for (const l of met) counted.add(l.sku, l.warehouseCode);
       batch = [];
       await this.options.pace?.();
     };
@@ -87,6 +91,7 @@ export class StockImportService {
           throw invalid('reason', `import ${JSON.stringify(importId)} was started with the reason ${JSON.stringify(first)}; a rerun must give the same`);
         }
         summary = new ImportSummary(importId);
+        counted = new CountedLevels();
       } else {
         if (m.importId !== '' && m.importId !== key.importId) throw invalid('import_id', 'set it in the first message only (or repeat the same)');
         if (m.reason !== '' && m.reason !== reason) throw invalid('reason', 'set it in the first message only (or repeat the same)');
@@ -101,8 +106,19 @@ export class StockImportService {
     return summary.result();
   }
 
-  /** One batch in one transaction; a batch that meets the import's lock waits for the other run's batch. */
-  private applyBatch(em: EntityManager, ctx: CallContext, key: ImportKey, reason: string, rows: readonly CountRow[]): Promise<DecidedRow[]> {
+  /**
+   * One batch in one transaction; a batch that meets the import's lock waits for the other
+   * run's batch. Returns what became of its rows, and the levels they named as recorded
+   * (for `counted`, once the batch has committed).
+   */
+  private applyBatch(
+    em: EntityManager,
+    ctx: CallContext,
+    key: ImportKey,
+    reason: string,
+    rows: readonly CountRow[],
+    counted: CountedLevels,
+  ): Promise<{ decided: DecidedRow[]; met: NamedLevel[] }> {
     // A fresh fork per batch: the identity map of a long import never grows.
     return this.uow.run(em.fork(), ctx, async (tx) => {
       if (!(await lockImport(tx.em, key))) {
@@ -148,8 +164,9 @@ export class StockImportService {
         else decide(r, checked, null);
       }
       const original = new Map(rows.map((r) => [r.row, r]));
-      const valid = await this.withoutDuplicatesAndUnknowns(tx, key, fresh, (c, outcome) => decide(original.get(c.row)!, outcome, c));
-      const changes = await this.lock(tx, valid);
+      const reject = (c: CheckedRow, outcome: RowOutcome) => decide(original.get(c.row)!, outcome, c);
+      const unique = await this.withoutDuplicates(tx, key, fresh, counted, stored, reject);
+      const { changes, valid } = await this.lock(tx, unique, reject);
       for (const c of valid) {
         const d = decideCount(changes.find(c.sku, c.warehouseCode) ?? emptyLevel(c.sku, c.warehouseCode), c);
         if (d.kind !== 'delta') {
@@ -170,22 +187,30 @@ export class StockImportService {
       }
       await changes.commit(tx);
       await insertDecidedRows(tx.em, key, toStore);
-      return rows.map((r) => out.get(r.row)!);
+      const met: NamedLevel[] = [...fresh, ...[...stored.values()].filter(isCounted)];
+      return { decided: rows.map((r) => out.get(r.row)!), met };
     });
   }
 
-  /**
-   * Rejects a second count of one level (within the batch, or after an earlier batch's
-   * row) and rows naming an unknown sku or warehouse; returns the rest.
-   */
-  private async withoutDuplicatesAndUnknowns(
+  /** Rejects a second count of one level (within the batch, or after an earlier batch's row); returns the rest. */
+  private async withoutDuplicates(
     tx: Tx,
     key: ImportKey,
     rows: readonly CheckedRow[],
+    counted: CountedLevels,
+    stored: ReadonlyMap<number, StoredImportRow>,
     reject: (row: CheckedRow, outcome: RowOutcome) => void,
   ): Promise<CheckedRow[]> {
-    const earlier = await findCountedLevels(tx.em, key, rows);
+    // Earlier batches: PostgreSQL is asked only about the levels the filter may have met.
+    const maybe = rows.filter((r) => counted.mayHave(r.sku, r.warehouseCode));
+    const earlier = maybe.length === 0 ? new Map<string, number>() : await findCountedLevels(tx.em, key, maybe);
+    // This batch: its rows an earlier run recorded, then its fresh rows in order.
     const first = new Map<string, number>();
+    for (const s of stored.values()) {
+      if (!isCounted(s)) continue;
+      const k = levelKey(s.sku, s.warehouseCode);
+      first.set(k, Math.min(first.get(k) ?? Infinity, s.rowNumber));
+    }
     const unique: CheckedRow[] = [];
     for (const r of rows) {
       const k = levelKey(r.sku, r.warehouseCode);
@@ -194,42 +219,54 @@ export class StockImportService {
         reject(r, rejected('DUPLICATE', `sku ${JSON.stringify(r.sku)} in warehouse ${JSON.stringify(r.warehouseCode)} was already counted in row ${seen}`));
         continue;
       }
-      first.set(k, r.row);
+      first.set(k, Math.min(first.get(k) ?? Infinity, r.row));
       unique.push(r);
     }
-    const found = await tx.em.getRepository(StockLevel).existing(
-      [...new Set(unique.map((r) => r.sku))],
-      [...new Set(unique.map((r) => r.warehouseCode))],
-    );
-    return unique.filter((r) => {
-      const reason: RejectionReason | undefined = !found.skus.has(r.sku) ? 'UNKNOWN_SKU' : !found.codes.has(r.warehouseCode) ? 'UNKNOWN_WAREHOUSE' : undefined;
-      if (reason === undefined) return true;
-      reject(r, rejected(reason, reason === 'UNKNOWN_SKU' ? `sku: item ${JSON.stringify(r.sku)} not found` : `warehouse_code: warehouse ${JSON.stringify(r.warehouseCode)} not found`));
-      return false;
-    });
+    return unique;
   }
 
   /**
-   * Locks the batch's levels in one ordered statement, creating first the missing ones a
-   * row would change. A level that never existed and is counted 0 stays absent: it reads
-   * as zero anyway, and a count of empty shelves should not create a row per empty bin.
+   * Locks the batch's levels in one ordered statement. A level not found names an unknown
+   * sku or warehouse (the row is rejected), or was never stocked: it is created first if
+   * the row would change it, and the levels are locked again. A level that never existed
+   * and is counted 0 stays absent: it reads as zero anyway, and a count of empty shelves
+   * should not create a row per empty bin. Returns the locked levels and the rows left.
    */
-  private async lock(tx: Tx, rows: readonly CheckedRow[]): Promise<StockChanges> {
+  private async lock(
+    tx: Tx,
+    rows: readonly CheckedRow[],
+    reject: (row: CheckedRow, outcome: RowOutcome) => void,
+  ): Promise<{ changes: StockChanges; valid: readonly CheckedRow[] }> {
     const repo = tx.em.getRepository(StockLevel);
-    const keys = rows.map((r) => ({ sku: r.sku, warehouseCode: r.warehouseCode }));
-    if (keys.length === 0) return new StockChanges([]);
-    let locked = await repo.lock(keys);
-    const missing = rows.filter((r) => r.counted > 0 && !locked.has(levelKey(r.sku, r.warehouseCode)));
-    if (missing.length > 0) {
-      await repo.ensure(
-        missing.map((r) => ({ sku: r.sku, warehouseCode: r.warehouseCode })),
-        tx.now,
-      );
-      locked = await repo.lock(keys);
+    const keysOf = (rs: readonly CheckedRow[]) => rs.map((r) => ({ sku: r.sku, warehouseCode: r.warehouseCode }));
+    if (rows.length === 0) return { changes: new StockChanges([]), valid: rows };
+    let locked = await repo.lock(keysOf(rows));
+    const absent = rows.filter((r) => !locked.has(levelKey(r.sku, r.warehouseCode)));
+    // Every level found: its sku and warehouse exist (foreign keys); nothing more to ask.
+    if (absent.length === 0) return { changes: new StockChanges(locked.values()), valid: rows };
+    const found = await repo.existing([...new Set(absent.map((r) => r.sku))], [...new Set(absent.map((r) => r.warehouseCode))]);
+    const unknown = new Set<number>();
+    for (const r of absent) {
+      const reason: RejectionReason | undefined = !found.skus.has(r.sku) ? 'UNKNOWN_SKU' : !found.codes.has(r.warehouseCode) ? 'UNKNOWN_WAREHOUSE' : undefined;
+      if (reason === undefined) continue;
+      unknown.add(r.row);
+      reject(r, rejected(reason, reason === 'UNKNOWN_SKU' ? `sku: item ${JSON.stringify(r.sku)} not found` : `warehouse_code: warehouse ${JSON.stringify(r.warehouseCode)} not found`));
     }
-    return new StockChanges(locked.values());
+    const valid = rows.filter((r) => !unknown.has(r.row));
+    const missing = absent.filter((r) => r.counted > 0 && !unknown.has(r.row));
+    if (missing.length > 0) {
+      await repo.ensure(keysOf(missing), tx.now);
+      locked = await repo.lock(keysOf(valid));
+    }
+    return { changes: new StockChanges(locked.values()), valid };
   }
 }
+
+/** A level named by a row. */
+type NamedLevel = { readonly sku: string; readonly warehouseCode: string };
+
+/** A recorded row that named a level (a malformed one did not). */
+const isCounted = (r: StoredImportRow): r is StoredImportRow & NamedLevel => r.sku !== null && r.warehouseCode !== null;
 
 function fromStored(r: StoredImportRow): RowOutcome {
   switch (r.outcome) {
