@@ -71,6 +71,7 @@ export interface App {
     readonly feed: FeedReader;
     readonly feedTail: FeedTail;
     readonly feedPages: FeedPages;
+    readonly signal: FeedSignal;
   };
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
@@ -321,7 +322,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       grpc,
       cache,
       cacheListener,
-      events: { reader, snapshots, sequencer, pruner, feed, feedTail, feedPages },
+      events: { reader, snapshots, sequencer, pruner, feed, feedTail, feedPages, signal },
       allocations,
       expirySweeper,
       partitions,
