@@ -221,7 +221,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       },
     });
     uow.onCommit((rows) => {
-      // After the response is on its way: the caller need not wait for the feed's transaction to start.
+      // After the response is on its way: the caller need not wait for the feed's pass to start.
       if (rows.length > 0) setImmediate(sequencer.kick);
     });
     sequencer.start();
