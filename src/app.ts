@@ -19,7 +19,6 @@ import { FeedTail } from './events/feed/tail.js';
 import { StreamAdmission } from './events/stream-admission.js';
 import { EventQueries } from './events/queries.js';
 import { OutboxRelay } from './events/relay.js';
-import { WorkerAppender } from './events/worker-appender.js';
 import type { IntegrityAuditor } from './events/audit/auditor.js';
 import { startAuditor } from './events/audit/start.js';
 import { checkEventTable, ensureEventTable } from './events/table-check.js';
@@ -169,14 +168,9 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       { every: config.events.snapshotEvery, retentionDays: config.events.retentionDays },
       clock,
     );
-    // RELAY_APPEND_WORKER: the relay's appends on a worker thread (docs/event-store-writes.md).
-    const relayAppender = config.relay.appendWorker
-      ? new WorkerAppender({ dynamo: { ...config.dynamodb, endpoint: dynamoEndpoint }, logLevel: config.logLevel }, log)
-      : appender;
-    if (relayAppender instanceof WorkerAppender) cleanups.push(() => relayAppender.close());
     const relay = new OutboxRelay(
       orm,
-      relayAppender,
+      appender,
       log,
       tracing === undefined ? config.relay : { ...config.relay, tracing: appendTracing(tracing.tracer) },
       snapshotter,

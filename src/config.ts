@@ -54,8 +54,6 @@ export interface Config {
     readonly lingerMs: number;
     /** The same for the `appended_at` mark statements. */
     readonly markLingerMs: number;
-    /** The DynamoDB appends on a worker thread. */
-    readonly appendWorker: boolean;
   };
   readonly events: {
     /** Write a snapshot of a stream after every N-th event; 0 turns snapshots off. */
@@ -174,7 +172,6 @@ const schema = securitySchema.extend({
   RELAY_BATCH_SIZE: int(1, 10_000).default(200),
   RELAY_LINGER_MS: int(0, 1000).default(20),
   RELAY_MARK_LINGER_MS: int(0, 10_000).default(100),
-  RELAY_APPEND_WORKER: z.enum(['true', 'false']).default('false'),
   CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
   CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
   CACHE_HEARTBEAT_MS: int(100, 600_000).default(5_000),
@@ -290,7 +287,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       healthMaxAgeMs: e.RELAY_HEALTH_MAX_AGE_MS,
       lingerMs: e.RELAY_LINGER_MS,
       markLingerMs: e.RELAY_MARK_LINGER_MS,
-      appendWorker: e.RELAY_APPEND_WORKER === 'true',
     },
     events: {
       snapshotEvery: e.SNAPSHOT_EVERY,

@@ -5,6 +5,7 @@ import { PeriodicJob } from '../periodic.js';
 import { AppendMarks } from './append-marks.js';
 import { Linger } from './linger.js';
 import { BATCH_LIMIT } from './batched-inserts.js';
+import type { DynamoAppender } from './dynamo-appender.js';
 import type { Snapshotter } from './snapshotter.js';
 import type { EventEnvelope } from './types.js';
 import { outboxWaiting, type OutboxWaiting } from './feed-lag.js';
@@ -22,11 +23,6 @@ export function toEnvelope(row: OutboxEvent): EventEnvelope {
     data: row.payload as EventEnvelope['data'],
     position: row.position ?? undefined,
   };
-}
-
-/** Where the relay appends: DynamoAppender, or the same on a worker thread (WorkerAppender). */
-export interface EventAppender {
-  appendAll(events: readonly EventEnvelope[]): Promise<{ done: string[]; failed: number }>;
 }
 
 /** Requests the immediate path keeps in flight, of up to BATCH_LIMIT (25) events each. */
@@ -86,7 +82,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly orm: MikroORM,
-    private readonly appender: EventAppender,
+    private readonly appender: DynamoAppender,
     private readonly log: Logger,
     private readonly options: { intervalMs: number; batchSize: number; lingerMs?: number; markLingerMs?: number; tracing?: AppendTracing },
     private readonly snapshotter?: Snapshotter,
