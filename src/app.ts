@@ -71,6 +71,7 @@ export interface App {
     readonly feed: FeedReader;
     readonly feedTail: FeedTail;
     readonly feedPages: FeedPages;
+    readonly signal: FeedSignal;
   };
   readonly allocations: AllocationService;
   readonly expirySweeper: ExpirySweeper;
@@ -220,7 +221,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       },
     });
     uow.onCommit((rows) => {
-      // After the response is on its way: the caller need not wait for the feed's transaction to start.
+      // After the response is on its way: the caller need not wait for the feed's pass to start.
       if (rows.length > 0) setImmediate(sequencer.kick);
     });
     sequencer.start();
@@ -321,7 +322,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       grpc,
       cache,
       cacheListener,
-      events: { reader, snapshots, sequencer, pruner, feed, feedTail, feedPages },
+      events: { reader, snapshots, sequencer, pruner, feed, feedTail, feedPages, signal },
       allocations,
       expirySweeper,
       partitions,

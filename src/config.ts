@@ -48,7 +48,15 @@ export interface Config {
     readonly region: string;
     readonly table: string;
   };
-  readonly relay: { readonly intervalMs: number; readonly batchSize: number; readonly healthMaxAgeMs: number };
+  readonly relay: {
+    readonly intervalMs: number;
+    readonly batchSize: number;
+    readonly healthMaxAgeMs: number;
+    /** Immediate-path requests start at least this far apart while commits come back to back (0: off); a full batch never waits. */
+    readonly lingerMs: number;
+    /** The same for the `appended_at` mark statements. */
+    readonly markLingerMs: number;
+  };
   readonly events: {
     /** Write a snapshot of a stream after every N-th event; 0 turns snapshots off. */
     readonly snapshotEvery: number;
@@ -165,6 +173,8 @@ const schema = securitySchema.extend({
     .default('inventory-events'),
   RELAY_INTERVAL_MS: int(10, 600_000).default(1000),
   RELAY_BATCH_SIZE: int(1, 10_000).default(200),
+  RELAY_LINGER_MS: int(0, 1000).default(20),
+  RELAY_MARK_LINGER_MS: int(0, 10_000).default(100),
   CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
   CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
   CACHE_HEARTBEAT_MS: int(100, 600_000).default(5_000),
@@ -275,7 +285,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       region: region ?? DEVELOPMENT_REGION,
       table: e.EVENTS_TABLE,
     },
-    relay: { intervalMs: e.RELAY_INTERVAL_MS, batchSize: e.RELAY_BATCH_SIZE, healthMaxAgeMs: e.RELAY_HEALTH_MAX_AGE_MS },
+    relay: {
+      intervalMs: e.RELAY_INTERVAL_MS,
+      batchSize: e.RELAY_BATCH_SIZE,
+      healthMaxAgeMs: e.RELAY_HEALTH_MAX_AGE_MS,
+      lingerMs: e.RELAY_LINGER_MS,
+      markLingerMs: e.RELAY_MARK_LINGER_MS,
+    },
     events: {
       snapshotEvery: e.SNAPSHOT_EVERY,
       retentionDays: e.EVENT_RETENTION_DAYS,

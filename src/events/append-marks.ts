@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
 import { markAppended } from '../persistence/repositories/outbox-marks.js';
+import { Linger } from './linger.js';
 
 /** Most rows one mark statement names; more wait for the next statement. */
 const MAX_IDS = 2_000;
@@ -16,11 +17,19 @@ export class AppendMarks {
   private readonly waiting = new Map<number, string>();
   private readonly events = new Set<string>();
   private running: Promise<void> | undefined;
+  /** Statements start at least `lingerMs` apart while rows keep coming (0: off). */
+  private readonly linger: Linger;
+  /** Ends the linger early (flush). */
+  private hurry: (() => void) | undefined;
+  private flushing = 0;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly log: Logger,
-  ) {}
+    lingerMs = 0,
+  ) {
+    this.linger = new Linger(lingerMs);
+  }
 
   /** Marks these rows soon. */
   add(rows: ReadonlyArray<{ readonly id: number; readonly eventId: string }>): void {
@@ -38,11 +47,30 @@ export class AppendMarks {
 
   /** Resolves once every mark added so far is written (or failed). */
   async flush(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+    this.flushing++;
+    try {
+      this.hurry?.();
+      while (this.running !== undefined) await this.running;
+    } finally {
+      this.flushing--;
+    }
   }
 
   private async run(): Promise<void> {
     while (this.waiting.size > 0) {
+      // Right after another mark, wait for the rows that follow (a full statement and a flush do not).
+      const wait = this.waiting.size >= MAX_IDS || this.flushing > 0 ? 0 : this.linger.delay();
+      if (wait > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => resolve(), wait);
+          this.hurry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.hurry = undefined;
+      }
+      this.linger.started();
       const ids = [...this.waiting.keys()].slice(0, MAX_IDS);
       try {
         await markAppended(this.orm.em.fork(), ids, new Date());

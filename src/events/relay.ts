@@ -3,6 +3,7 @@ import { OutboxEvent } from '../persistence/entities/outbox-event.entity.js';
 import type { Logger } from '../log.js';
 import { PeriodicJob } from '../periodic.js';
 import { AppendMarks } from './append-marks.js';
+import { Linger } from './linger.js';
 import { BATCH_LIMIT } from './batched-inserts.js';
 import type { DynamoAppender } from './dynamo-appender.js';
 import type { Snapshotter } from './snapshotter.js';
@@ -66,6 +67,9 @@ export class OutboxRelay {
   /** Immediate-path requests in flight. */
   private lanes = 0;
   private scheduled = false;
+  /** Partial batches start at least `lingerMs` apart while commits come back to back. */
+  private readonly linger: Linger;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly sweeper: PeriodicJob<void>;
   private readonly marks: AppendMarks;
@@ -80,11 +84,12 @@ export class OutboxRelay {
     private readonly orm: MikroORM,
     private readonly appender: DynamoAppender,
     private readonly log: Logger,
-    private readonly options: { intervalMs: number; batchSize: number; tracing?: AppendTracing },
+    private readonly options: { intervalMs: number; batchSize: number; lingerMs?: number; markLingerMs?: number; tracing?: AppendTracing },
     private readonly snapshotter?: Snapshotter,
   ) {
     this.sweeper = new PeriodicJob(() => this.sweepOnce(), options.intervalMs);
-    this.marks = new AppendMarks(orm, log);
+    this.marks = new AppendMarks(orm, log, options.markLingerMs ?? 0);
+    this.linger = new Linger(options.lingerMs ?? 0);
   }
 
   /** Called with the backlog after every sweep (the service's health follows it). */
@@ -126,6 +131,17 @@ export class OutboxRelay {
    */
   private fill(): void {
     while (this.lanes < LANES && this.queue.length > 0) {
+      // A partial batch right after another request waits (at most lingerMs) for the
+      // commits that follow it; a full one goes at once, and so does everything on stop.
+      const wait = this.queue.length < BATCH_LIMIT && !this.sweeper.stopped ? this.linger.delay() : 0;
+      if (wait > 0) {
+        this.lingerTimer ??= setTimeout(() => {
+          this.lingerTimer = undefined;
+          this.fill();
+        }, wait);
+        break;
+      }
+      this.linger.started();
       const batch = this.queue.splice(0, BATCH_LIMIT);
       this.lanes++;
       this.appendAndMark(batch, 'immediate')
@@ -153,7 +169,7 @@ export class OutboxRelay {
    * appends, which keeps both the queue in memory and the append lag bounded.
    */
   async roomFor(max: number): Promise<void> {
-    while (this.queue.length > max && (this.lanes > 0 || this.scheduled) && !this.sweeper.stopped) {
+    while (this.queue.length > max && (this.lanes > 0 || this.scheduled || this.lingerTimer !== undefined) && !this.sweeper.stopped) {
       await new Promise<void>((wake) => this.roomWaiters.push(wake));
     }
   }
@@ -256,6 +272,11 @@ export class OutboxRelay {
   async stop(timeoutMs: number): Promise<void> {
     const flush = (async () => {
       await this.sweeper.stop();
+      if (this.lingerTimer !== undefined) {
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = undefined;
+        this.fill(); // no more lingering once stopped
+      }
       await this.drained();
       await this.marks.flush();
       await this.sweep();

@@ -1,15 +1,18 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../../log.js';
 import type { EventEnvelope } from '../types.js';
-import { envelopeOfRow, OUTBOX_COLUMNS, type OutboxRow } from './rows.js';
+import { envelopeOfRow, type OutboxRow } from './rows.js';
 
 export const FEED_CHANNEL = 'inventory_feed';
 
 /** What this process learns from its own sequencer. */
 export interface SequencerListener {
   /**
-   * Positions up to `lastPosition` are about to commit (their NOTIFY is queued), or 0 when
-   * the pass failed: the NOTIFY that comes back to this instance is redundant.
+   * Which NOTIFYs coming back to this instance are its own, so redundant. `Infinity`: a
+   * pass is in flight, it may have committed and notified already, and its range is not
+   * known yet (hold every notification back). A position: the pass committed positions up
+   * to it (handed over by `sequenced` right after). 0: the pass numbered nothing or failed
+   * (whatever was held back is news from other instances).
    */
   committing(lastPosition: number): void;
   /**
@@ -32,12 +35,19 @@ export interface SequencerListener {
  * before the next begins, so once a reader sees position P, every position below P is
  * visible too: `position > X order by position` never misses a row. Positions have no
  * gaps (they come from last_position, not from a sequence that loses values on rollback).
+ *
+ * A pass is one call of the PL/pgSQL function `inventory_feed_sequence` in autocommit (one
+ * round trip, one commit): the lock, the numbering, the last_position update and the
+ * NOTIFY stay separate statements inside it, each with its own snapshot (why that matters:
+ * Migration20261207100000FeedSequenceFunction).
  */
 export class FeedSequencer {
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
+  /** Passes that reached PostgreSQL, those that found the feed row locked, events numbered (tests, benchmarks). */
+  readonly stats = { passes: 0, busy: 0, sequenced: 0 };
 
   constructor(
     private readonly orm: MikroORM,
@@ -95,41 +105,35 @@ export class FeedSequencer {
 
   /** One batch. Returns how many rows got a position, or undefined if another sequencer is busy. */
   async sequenceOnce(): Promise<number | undefined> {
-    let last = 0;
-    let events: EventEnvelope[] = [];
-    const n = await this.transaction(async (em) => {
-      const feed = (await em.execute(
-        'select last_position from event_feed where id = 1 for update skip locked',
-      )) as Array<{ last_position: string }>;
-      const row = feed[0];
-      if (row === undefined) return undefined;
-      const from = Number(row.last_position);
-      const numbered = (await em.execute(
-        `with picked as (select id from event_outbox where position is null order by id limit ?),
-              numbered as (select id, row_number() over (order by id) as rn from picked)
-         update event_outbox o set position = ? + n.rn from numbered n where o.id = n.id returning ${OUTBOX_COLUMNS}`,
-        [this.options.batchSize, from],
-      )) as OutboxRow[];
-      if (numbered.length === 0) return 0;
-      events = numbered.map(envelopeOfRow).sort((a, b) => a.position! - b.position!);
-      last = from + numbered.length;
-      await em.execute('update event_feed set last_position = ? where id = 1', [last]);
-      // Delivered at commit to every instance's LISTEN connection.
-      await em.execute('select pg_notify(?, ?)', [FEED_CHANNEL, String(last)]);
-      this.listener.committing(last);
-      return numbered.length;
-    });
-    if (n !== undefined && n > 0) this.listener.sequenced(last, events);
-    return n;
-  }
-
-  private async transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    // The pass commits inside the one statement, and its NOTIFY may reach this instance's
+    // LISTEN connection before the statement's answer: until the answer says which
+    // positions were ours, every notification is held back (FeedSignal), not read for.
+    this.listener.committing(Number.POSITIVE_INFINITY);
+    let rows: OutboxRow[];
     try {
-      return await this.orm.em.fork().transactional(work);
+      rows = (await this.orm.em
+        .fork()
+        .execute('select * from inventory_feed_sequence(?::int, ?::text)', [this.options.batchSize, FEED_CHANNEL])) as OutboxRow[];
     } catch (err) {
       this.listener.committing(0); // nothing of this pass will be handed over
       throw err;
     }
+    this.stats.passes++;
+    if (rows.length === 1 && rows[0]!.position === null) {
+      this.stats.busy++;
+      this.listener.committing(0);
+      return undefined;
+    }
+    if (rows.length === 0) {
+      this.listener.committing(0);
+      return 0;
+    }
+    const events = rows.map(envelopeOfRow).sort((a, b) => a.position! - b.position!);
+    const last = events[events.length - 1]!.position!;
+    this.stats.sequenced += events.length;
+    this.listener.committing(last);
+    this.listener.sequenced(last, events);
+    return events.length;
   }
 
   async stop(): Promise<void> {

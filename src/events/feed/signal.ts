@@ -7,6 +7,10 @@
 export class FeedSignal {
   private known = 0;
   private localCommitting = 0;
+  /** The newest notification held back while the local sequencer was committing. */
+  private held = 0;
+  /** Notifications held back while the local sequencer was committing (tests read it). */
+  readonly stats = { heldBack: 0 };
   private readonly waiters = new Set<() => void>();
 
   get lastKnown(): number {
@@ -20,17 +24,28 @@ export class FeedSignal {
   }
 
   /**
-   * This process's sequencer commits positions up to `lastPosition` (0: it gave up) and
-   * hands the batch to the tail itself right after; until then its own NOTIFY, which may
-   * arrive first, must not send the tail to PostgreSQL for the same rows.
+   * What this process's sequencer is committing (see `SequencerListener.committing`): a
+   * position, `Infinity` while a pass's range is not known yet, 0 when the pass is over with
+   * nothing to hand over. The sequencer hands its batch to the tail itself, so until then
+   * its own NOTIFY, which may arrive first, must not send the tail to PostgreSQL for the
+   * same rows. A notification held back that turns out newer than the pass's range (another
+   * instance's positions) is passed on as soon as the range is known.
    */
   committingLocally(lastPosition: number): void {
     this.localCommitting = lastPosition;
+    const held = this.held;
+    if (held === 0 || lastPosition === Number.POSITIVE_INFINITY) return;
+    this.held = 0;
+    if (held > lastPosition) this.advance(held);
   }
 
   /** A position from LISTEN: any instance's sequencer, this one's included. */
   notified(lastPosition: number): void {
-    if (lastPosition <= this.localCommitting && lastPosition > this.known) return;
+    if (lastPosition <= this.localCommitting && lastPosition > this.known) {
+      this.held = Math.max(this.held, lastPosition);
+      this.stats.heldBack++;
+      return;
+    }
     this.advance(lastPosition);
   }
 

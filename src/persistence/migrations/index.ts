@@ -11,6 +11,7 @@ import { Migration20261202100000StockStates } from './Migration20261202100000Sto
 import { Migration20261202100001IncomingStock } from './Migration20261202100001IncomingStock.js';
 import { Migration20261202110000AllocationChanges } from './Migration20261202110000AllocationChanges.js';
 import { Migration20261202120000StockImports } from './Migration20261202120000StockImports.js';
+import { Migration20261207100000FeedSequenceFunction } from './Migration20261207100000FeedSequenceFunction.js';
 
 /** Every migration, in order. Committed, applied at start-up and by `make migrate`. */
 export const migrationsList: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202100001IncomingStock', class: Migration20261202100001IncomingStock },
   { name: 'Migration20261202110000AllocationChanges', class: Migration20261202110000AllocationChanges },
   { name: 'Migration20261202120000StockImports', class: Migration20261202120000StockImports },
+  { name: 'Migration20261207100000FeedSequenceFunction', class: Migration20261207100000FeedSequenceFunction },
 ];
