@@ -173,7 +173,7 @@ const schema = securitySchema.extend({
     .default('inventory-events'),
   RELAY_INTERVAL_MS: int(10, 600_000).default(1000),
   RELAY_BATCH_SIZE: int(1, 10_000).default(200),
-  RELAY_LINGER_MS: int(0, 1000).default(20),
+  RELAY_LINGER_MS: int(0, 1000).default(50),
   RELAY_MARK_LINGER_MS: int(0, 10_000).default(100),
   CACHE_MAX_ENTRIES: int(0, 10_000_000).default(100_000),
   CACHE_TTL_MS: int(1, 86_400_000).default(60_000),
