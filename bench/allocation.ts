@@ -147,6 +147,9 @@ async function main(): Promise<void> {
     await seedOne('HOT', 100_000_000);
 
     const pool = new pg.Pool({ connectionString: pgServer.url, max: POOL });
+    // An idle connection ended by PostgreSQL's stop in `finally` must not crash the bench
+    // before main() reports the error that led there.
+    pool.on('error', () => undefined);
     /** A service run, then until its events are in DynamoDB: CPU, DynamoDB requests and lag per allocation. */
     const measured = async (name: string, call: (i: number) => Promise<boolean>): Promise<Result> => {
       // Start with an empty outbox, so the counts and the CPU are this run's alone (not the seeding's backlog).
