@@ -149,7 +149,12 @@ describe('global feed: the live index under mixed filters, joins and leaves (e2e
       let seed = 7;
       const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
       let writing = true;
-      const writes = write(t, 'JL', 4, 24).finally(() => (writing = false));
+      // Writes go on until at least 24 subscribers have joined during them, however fast the machine.
+      let round = 0;
+      const writes = (async () => {
+        do await write(t, `JL${round++}`, 4, 12);
+        while (round < 2 || open.length < 24);
+      })().finally(() => (writing = false));
       const churn = (async () => {
         for (let i = 0; writing; i++) {
           const filter = FILTERS[i % FILTERS.length]!;

@@ -3,6 +3,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { failure, startTestApp, type PromiseClient, type TestApp } from '../support/app.js';
+import { drained } from '../support/replay.js';
 import { eventually, readStream } from '../support/dynamo.js';
 
 describe('items (e2e)', () => {
@@ -44,7 +45,7 @@ describe('items (e2e)', () => {
     const err = await failure(c.createItem({ sku: 'SKU-1', name: 'Other' }));
     expect(err.code).to.equal(status.ALREADY_EXISTS);
     expect(err.details).to.contain('SKU-1');
-    await t.app.relay.sweep();
+    await drained(t.app);
     expect(await readStream(t.table, 'item#SKU-1')).to.have.length(1);
   });
 
@@ -56,7 +57,7 @@ describe('items (e2e)', () => {
     for (const r of results) {
       if (r.status === 'rejected') expect((r.reason as { code: number }).code).to.equal(status.ALREADY_EXISTS);
     }
-    await t.app.relay.sweep();
+    await drained(t.app);
     expect(await readStream(t.table, 'item#RACE-1')).to.have.length(1);
   });
 

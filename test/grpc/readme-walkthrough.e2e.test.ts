@@ -1,6 +1,7 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import { expect } from 'chai';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { drained } from '../support/replay.js';
 import { emulateGrpcurl, grpcurlBinary, jsonSequence, realGrpcurl, type GrpcurlOutcome } from '../support/grpcurl.js';
 import { grpcurlCommands, type ReadmeCommand } from '../support/readme.js';
 
@@ -65,8 +66,8 @@ describe('README walkthrough (e2e)', function () {
     const target = cmd.words.find((w) => w.includes('/')) ?? cmd.words.slice(2).filter((w) => !w.startsWith('-')).join(' ');
     it(`${i + 1}. ${target}${cmd.shown.length > 0 ? ' prints what the README shows' : ' succeeds'}`, async () => {
       // The README reader runs StreamEvents seconds after the writes; the relay's next sweep
-      // has put them in the event store by then.
-      if (target.includes('EventService/')) await t.app.relay.sweep();
+      // has put them in the event store by then (the immediate path may still be lingering).
+      if (target.includes('EventService/')) await drained(t.app);
       const actual: GrpcurlOutcome = binary === undefined ? await emulateGrpcurl(cmd.words, t.address) : await realGrpcurl(binary, cmd.words, t.address);
       const shown = shownOutcome(cmd);
       const dump = `\nactual: ${JSON.stringify(actual, null, 2)}`;

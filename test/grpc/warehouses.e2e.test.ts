@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { CreateWarehouseRequest, InventoryServiceServer } from '../../src/gen/inventory/v1/inventory_service.js';
 import { failure, startTestApp, type PromiseClient, type TestApp } from '../support/app.js';
+import { drained } from '../support/replay.js';
 import { eventually, readStream, scanAll } from '../support/dynamo.js';
 
 describe('warehouses (e2e)', () => {
@@ -36,7 +37,7 @@ describe('warehouses (e2e)', () => {
     const err = await failure(c.createWarehouse({ code: 'BER-1', name: 'Other', region: 'x', priority: 1 }));
     expect(err.code).to.equal(status.ALREADY_EXISTS);
     expect(err.details).to.contain('BER-1');
-    await t.app.relay.sweep();
+    await drained(t.app);
     expect(await readStream(t.table, 'warehouse#BER-1')).to.have.length(1);
   });
 
@@ -136,7 +137,7 @@ describe('warehouses (e2e)', () => {
   });
 
   it('every event in the table belongs to a successful change', async () => {
-    await t.app.relay.sweep();
+    await drained(t.app);
     const events = await scanAll(t.table);
     // BER-1: created + 2 updates (+1 from the CAS success); A1..D4: created.
     expect(events.filter((e) => e.streamId === 'warehouse#BER-1').map((e) => e.version)).to.deep.equal([1, 2, 3]);
