@@ -8,7 +8,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { InventoryServiceClient, AllocateStockRequest, type AllocateStockResponse } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { appendLag, countsSince, cpuMsOf, dynamoCounts, postmasterPid, storedLag, treeCpuMs } from './measure.js';
-import { freePort, startChild } from './processes.js';
+import { freePort, startChild, stopChild } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -79,12 +79,6 @@ async function load(name: string, call: (i: number) => Promise<boolean>): Promis
   return r;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-'));

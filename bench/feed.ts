@@ -14,7 +14,7 @@ import { EventServiceClient, StreamEventsRequest, SubscribeEventsRequest, type S
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { ChildInspector, type ChildMemory } from './inspector.js';
-import { freePort, waitServing } from './processes.js';
+import { freePort, stopChild, waitServing } from './processes.js';
 import { runLoad } from './load.js';
 
 /**
@@ -66,13 +66,6 @@ const MATCHING = 5;
 const CHANNELS = 8;
 const log = createLogger('warn');
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 const rssKb = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -12,7 +12,7 @@ import type { ImportStockCountsResponse, StockCount } from '../src/gen/inventory
 import { createLogger } from '../src/log.js';
 import { ChildInspector } from './inspector.js';
 import { appendLag, countsSince, cpuMsOf, dynamoCounts, postmasterPid, treeCpuMs } from './measure.js';
-import { freePort, startChild, waitServing } from './processes.js';
+import { freePort, startChild, stopChild, waitServing } from './processes.js';
 
 /**
  * `make bench-import`: ImportStockCounts against today's per-call AdjustStock (new_on_hand),
@@ -98,12 +98,6 @@ function variants(): Variant[] {
     });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-}
 
 /** Busy and total CPU time of the whole machine so far (ms, all cores), from /proc/stat. */
 function machineCpuMs(): { busy: number; total: number } {

@@ -8,7 +8,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { AllocateStockRequest, InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { cpuMsOf } from './measure.js';
-import { freePort, startChild, waitServing } from './processes.js';
+import { freePort, startChild, stopChild, waitServing } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -188,11 +188,7 @@ async function main(): Promise<void> {
     await pool.end();
   } finally {
     for (const c of clients) c.close();
-    for (const child of children.reverse()) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    }
+    for (const child of children.reverse()) await stopChild(child);
     await pgServer.stop();
     await rm(dir, { recursive: true, force: true });
   }

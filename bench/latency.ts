@@ -7,7 +7,7 @@ import pg from 'pg';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { AllocateStockRequest, InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
-import { freePort, startChild } from './processes.js';
+import { freePort, startChild, stopChild } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -130,11 +130,7 @@ async function main(): Promise<void> {
         `; ReceiveStock p50 ${receive.p50} ms, cached read p50 ${cached.p50} ms; load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );
   } finally {
-    for (const child of children.reverse()) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    }
+    for (const child of children.reverse()) await stopChild(child);
     await pgServer.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -46,3 +46,11 @@ export function startChild(args: string[], env: Record<string, string>): { child
   });
   return { child, firstLine };
 }
+
+/** SIGTERM, then wait for the exit (at most 15 s: a child that hangs must not hang the bench). */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+}

@@ -10,7 +10,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { BATCH_SKUS, ITEM, ON_HAND, WAREHOUSE } from './fixtures.js';
-import { freePort, waitServing } from './processes.js';
+import { freePort, stopChild, waitServing } from './processes.js';
 import { runLoad, type LoadResult } from './load.js';
 
 /**
@@ -39,13 +39,6 @@ function unary<Req, Res>(
   return (req) => new Promise((resolve, reject) => method(req, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 async function main(): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];

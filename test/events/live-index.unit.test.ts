@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { matcherOf, type FeedFilter } from '../../src/events/feed/filter.js';
 import { LiveIndex } from '../../src/events/feed/live-index.js';
 import type { EventEnvelope, EventType } from '../../src/events/types.js';
+import { mulberry32 } from '../support/random.js';
 
 const ev = (streamId: string, type: EventType, position = 1): EventEnvelope => ({
   eventId: `e${position}`,
@@ -21,16 +22,6 @@ const visited = <T>(index: LiveIndex<T>, e: EventEnvelope): T[] => {
   return out;
 };
 
-/** A small deterministic PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('live subscriber index (unit)', () => {
   it('finds exactly the subscribers whose filter matches: none, prefix only, types only, both', () => {
@@ -59,7 +50,7 @@ describe('live subscriber index (unit)', () => {
   });
 
   it('agrees with the in-memory filter on random filters and events, through adds and removes, and empties completely', () => {
-    const random = rng(13);
+    const random = mulberry32(13);
     const pick = <X>(xs: readonly X[]): X => xs[Math.floor(random() * xs.length)]!;
     const types: EventType[] = ['ItemCreated', 'StockAdjusted', 'StockReceived', 'StockAllocated', 'WarehouseUpdated'];
     const ids = ['item#A', 'item#AB', 'item#B-1', 'stock#A#W1', 'stock#A#W2', 'stock#AB#W1', 'warehouse#W1', 's', ''];

@@ -5,17 +5,8 @@ import { startTestApp, type PromiseClient, type TestApp } from '../support/app.j
 import { eventually } from '../support/dynamo.js';
 import { freshDatabase } from '../support/stack.js';
 import { brokenInvariants, seed, sql } from '../support/stock.js';
+import { mulberry32 } from '../support/random.js';
 
-/** A small seeded PRNG so a failing run can be replayed (the seed is printed on failure). */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('stock invariants under a randomized concurrent mix, two instances (e2e)', () => {
   const SEED = Number(process.env.INVARIANT_SEED ?? Date.now() % 100_000);
