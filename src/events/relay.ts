@@ -37,6 +37,18 @@ export interface AppendTracing {
   append(rows: readonly OutboxEvent[], path: 'immediate' | 'sweep', work: () => Promise<number>): Promise<number>;
 }
 
+/**
+ * A backlog whose oldest event is younger than this is the relay at work (events in flight,
+ * lingering, or appended and not yet marked): logged at `info`. Older, something holds the
+ * appends back (DynamoDB failing or throttling, the relay behind): `warn`.
+ */
+export const BACKLOG_WARN_AGE_MS = 10_000;
+
+/** The level of the relay's backlog line: `warn` only for a backlog old enough to mean trouble. */
+export function backlogLogLevel(backlog: Pick<Backlog, 'count' | 'oldestAgeMs'>): 'warn' | 'info' {
+  return backlog.count > 0 && backlog.oldestAgeMs >= BACKLOG_WARN_AGE_MS ? 'warn' : 'info';
+}
+
 /** How long a failing snapshot is retried before the relay gives it up. */
 const SNAPSHOT_RETRY_MS = 5 * 60_000;
 
@@ -258,10 +270,11 @@ export class OutboxRelay {
     const backlog = await this.backlog();
     for (const listener of this.backlogListeners) listener(backlog);
     const now = Date.now();
-    // Say it when there is a backlog, and otherwise once a minute.
+    // Say it when there is a backlog (the AWS alarm's metric filter reads every line), and
+    // otherwise once a minute.
     if (backlog.count > 0 || now - this.lastBacklogLog > 60_000) {
       this.lastBacklogLog = now;
-      this.log[backlog.count > 0 ? 'warn' : 'info']({ outboxBacklog: backlog }, 'outbox relay backlog');
+      this.log[backlogLogLevel(backlog)]({ outboxBacklog: backlog }, 'outbox relay backlog');
     }
   }
 
