@@ -112,7 +112,38 @@ export async function storedLag(pool: pg.Pool, endpoint: string, since: Date): P
     if (at === undefined) missing++;
     else lags.push(at - Number(r.occurred));
   }
-  lags.sort((a, b) => a - b);
-  const q = (p: number) => Math.round(lags[Math.min(lags.length - 1, Math.floor(lags.length * p))] ?? 0);
-  return { events: rows.length, p50: q(0.5), p99: q(0.99), missing };
+  return { events: rows.length, ...percentiles(lags), missing };
+}
+
+/**
+ * Commit -> DynamoDB's answer, from the **commit** of the event's transaction: PostgreSQL's
+ * commit timestamp (`track_commit_timestamp = on`) of the stock movement the transaction
+ * inserted with the event, a row nothing updates later, so its `xmin` is that transaction.
+ * Stock events only (StockAllocated and the like, one per allocation line): the other events
+ * of a transaction commit with them and go through the same relay.
+ */
+export async function committedLag(pool: pg.Pool, endpoint: string, since: Date): Promise<{ events: number; p50: number; p99: number; missing: number }> {
+  const stored = (await (await fetch(`${endpoint}/__stored`)).json()) as Record<string, number>;
+  const { rows } = await pool.query<{ stream_id: string; version: string; committed: number }>(
+    `select o.stream_id, o.version, extract(epoch from pg_xact_commit_timestamp(m.xmin)) * 1000 as committed
+       from event_outbox o
+       join stock_movement m
+         on m.created_at >= $1 and o.stream_id = 'stock#' || m.sku || '#' || m.warehouse_code and o.version = m.stock_version
+      where o.occurred_at >= $1`,
+    [since],
+  );
+  const lags: number[] = [];
+  let missing = 0;
+  for (const r of rows) {
+    const at = stored[`${r.stream_id} ${r.version}`];
+    if (at === undefined) missing++;
+    else lags.push(at - Number(r.committed));
+  }
+  return { events: rows.length, ...percentiles(lags), missing };
+}
+
+function percentiles(values: number[]): { p50: number; p99: number } {
+  values.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(values[Math.min(values.length - 1, Math.floor(values.length * p))] ?? 0);
+  return { p50: q(0.5), p99: q(0.99) };
 }
