@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Mnemonist from 'mnemonist/bloom-filter.js';
 import { MAX_IMPORT_ROWS } from './stock-count-rows.js';
+import { levelKey } from './stock-level.js';
 
 // mnemonist is CommonJS (`module.exports = BloomFilter`) and its typings declare the class as
 // `export default`, which TypeScript's node16 resolution reads as `module.exports.default`;
@@ -27,16 +28,11 @@ export class CountedLevels {
   }
 
   add(sku: string, warehouseCode: string): void {
-    this.filter.add(key(sku, warehouseCode));
+    this.filter.add(levelKey(sku, warehouseCode));
   }
 
   /** False: no row met so far counted this level. True: maybe one did. */
   mayHave(sku: string, warehouseCode: string): boolean {
-    return this.filter.test(key(sku, warehouseCode));
+    return this.filter.test(levelKey(sku, warehouseCode));
   }
-}
-
-/** `#` never occurs in a warehouse code (validated), so two levels never share a key. */
-function key(sku: string, warehouseCode: string): string {
-  return `${sku}#${warehouseCode}`;
 }
