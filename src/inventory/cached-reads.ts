@@ -8,7 +8,7 @@ import { StockLevel } from '../persistence/entities/stock-level.entity.js';
 import type { LevelKey } from '../persistence/repositories/stock-level.repository.js';
 import { DomainError, invalid, notFoundField } from './errors.js';
 import type { ItemService } from './items.js';
-import { emptyLevel, type StockLevelState } from './stock-level.js';
+import { emptyLevel, levelKey, type StockLevelState } from './stock-level.js';
 import type { Availability, StockService } from './stock.js';
 import * as v from './validation.js';
 import type { WarehouseService } from './warehouses.js';
@@ -144,7 +144,7 @@ export class CachedReads {
               const rows = await em().getRepository(StockLevel).findForBatch(wanted);
               const loaded = new Map<string, StockLevelState>();
               for (const [cacheKey, { sku, warehouseCode }] of missing.map((k) => [k, levelKeys.get(k)!] as const)) {
-                const row = rows.get(`${sku}#${warehouseCode}`);
+                const row = rows.get(levelKey(sku, warehouseCode));
                 if (row === undefined) throw new Error(`batch read lost key ${cacheKey}`);
                 switch (row.kind) {
                   case 'level':

@@ -6,7 +6,7 @@ import type { LockedLevel } from '../../persistence/repositories/stock-level.rep
 import type { Tx, UnitOfWork } from '../../persistence/unit-of-work.js';
 import { placeAllocation, type Candidate, type PlacedLine, type Placement } from '../allocation-strategy.js';
 import { DomainError, notFoundField } from '../errors.js';
-import { available } from '../stock-level.js';
+import { available, levelKey } from '../stock-level.js';
 import { StockChanges } from '../stock-changes.js';
 import type { AllocateCommand } from './allocate-command.js';
 import { unsettled } from './holds.js';
@@ -71,7 +71,7 @@ async function allocateInTx(tx: Tx, commands: readonly AllocateCommand[]): Promi
   for (const c of commands) {
     for (const l of c.lines) {
       if (l.warehouseCode === undefined) floatingSkus.add(l.sku);
-      else keys.set(`${l.sku}#${l.warehouseCode}`, { sku: l.sku, warehouseCode: l.warehouseCode });
+      else keys.set(levelKey(l.sku, l.warehouseCode), { sku: l.sku, warehouseCode: l.warehouseCode });
     }
   }
   const levels = tx.em.getRepository(StockLevel);
@@ -170,7 +170,7 @@ async function explainFailures(
   for (const { failed } of failures) {
     if (failed.reason !== 'SHORT' || failed.available > 0) continue;
     unknownSkus.add(failed.sku);
-    if (failed.warehouseCode !== undefined && !locked.has(`${failed.sku}#${failed.warehouseCode}`)) unknownCodes.add(failed.warehouseCode);
+    if (failed.warehouseCode !== undefined && !locked.has(levelKey(failed.sku, failed.warehouseCode))) unknownCodes.add(failed.warehouseCode);
   }
   const found =
     unknownSkus.size === 0 ? { skus: new Set<string>(), codes: new Set<string>() } : await tx.em.getRepository(StockLevel).existing([...unknownSkus], [...unknownCodes]);
