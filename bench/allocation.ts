@@ -219,6 +219,7 @@ async function main(): Promise<void> {
 
     const ratio = (a: Result, b: Result) => (a.perSecond / b.perSecond).toFixed(2);
     process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 1.0), hot sku ${ratio(hotSvc, hotRaw)} (target >= 2.0); load average ${os.loadavg()[0]!.toFixed(1)}\n`);
+    if (dynamoKind.includes('stubbed')) process.stdout.write(`(BENCH_EVENT_STORE=stub: the appends answered from memory, an estimate of the event store off this machine, not the targets' measure)\n`);
     if (AUDITOR) {
       // The same service runs with the online integrity auditor on (docs/integrity.md): what it costs.
       await stopChild(service);

@@ -12,6 +12,14 @@ import { createLogger } from '../src/log.js';
  * `GET /__stored` with when DynamoDB's answer confirmed each event item (by stream and
  * version; the first success counts): the benches' append lag ends there, not at the
  * relay's `appended_at` mark, which waits for a PostgreSQL connection after it.
+ *
+ * BENCH_EVENT_STORE=stub (an estimate, never a result): the proxy answers the relay's
+ * BatchExecuteStatement INSERTs itself from memory (DuplicateItem for a key it holds,
+ * exactly as DynamoDB does) and the BatchGetItem reads of those items, and passes on
+ * everything else. It stands for an event store that costs this machine nothing, as
+ * DynamoDB does in production, so a run shows what the service does when the emulator's
+ * JVM no longer shares the two cores (run it with SNAPSHOT_EVERY=0: snapshots read the
+ * stream back with a Query, which the stub does not answer). docs/event-store-writes.md.
  */
 const log = createLogger('warn');
 const wanted = (process.env.EMBEDDED_DYNAMODB ?? 'auto') as EmbeddedDynamoKind;
@@ -24,6 +32,10 @@ const counts: Record<string, number> = {};
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 /** `streamId version` -> epoch ms of the answer that stored it. */
 const stored = new Map<string, number>();
+const STUB = process.env.BENCH_EVENT_STORE === 'stub';
+if (!['stub', 'dynamodb', undefined].includes(process.env.BENCH_EVENT_STORE)) throw new Error(`BENCH_EVENT_STORE=${process.env.BENCH_EVENT_STORE}? (stub or dynamodb)`);
+/** The stub's items: `streamId version` -> the item as inserted. */
+const stubItems = new Map<string, Record<string, Attr>>();
 
 type Attr = { S?: string; N?: string };
 /** The event keys a write request carries, in statement order (BatchExecuteStatement of INSERTs, or PutItem). */
@@ -55,6 +67,31 @@ function recordStored(operation: string, keys: string[], status: number, body: s
   });
 }
 
+type Statement = { Statement: string; Parameters?: Attr[] };
+/** The stub's answer to a BatchExecuteStatement of INSERTs, or undefined for any other batch. */
+function stubInsert(body: string): string | undefined {
+  const statements = (JSON.parse(body) as { Statements?: Statement[] }).Statements ?? [];
+  if (statements.length === 0 || !statements.every((st) => st.Statement.startsWith('INSERT INTO'))) return undefined;
+  const responses = statements.map((st) => {
+    const names = [...st.Statement.matchAll(/'([^']+)': \?/g)].map((m) => m[1]!);
+    const item = Object.fromEntries(names.map((n, i) => [n, st.Parameters?.[i] ?? {}]));
+    const key = `${item.streamId?.S} ${item.version?.N}`;
+    if (stubItems.has(key)) return { Error: { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' } };
+    stubItems.set(key, item);
+    return {};
+  });
+  return JSON.stringify({ Responses: responses });
+}
+
+/** The stub's answer to a BatchGetItem whose keys it holds, or undefined to pass it on. */
+function stubGet(body: string): string | undefined {
+  const request = JSON.parse(body) as { RequestItems: Record<string, { Keys: Array<Record<string, Attr>> }> };
+  const tables = Object.entries(request.RequestItems);
+  const keyOf = (k: Record<string, Attr>) => `${k.streamId?.S} ${k.version?.N}`;
+  if (!tables.every(([, t]) => t.Keys.every((k) => stubItems.has(keyOf(k))))) return undefined;
+  return JSON.stringify({ Responses: Object.fromEntries(tables.map(([name, t]) => [name, t.Keys.map((k) => stubItems.get(keyOf(k)))])), UnprocessedKeys: {} });
+}
+
 const proxy = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/__counts') {
     res.setHeader('content-type', 'application/json');
@@ -77,6 +114,14 @@ const proxy = http.createServer((req, res) => {
       keys = writtenKeys(operation, body.toString('utf8'));
     } catch {
       keys = undefined; // not JSON: passed on as it is
+    }
+    const answer = !STUB || keys === undefined ? undefined : operation === 'BatchExecuteStatement' ? stubInsert(body.toString('utf8')) : undefined;
+    const read = STUB && operation === 'BatchGetItem' ? stubGet(body.toString('utf8')) : undefined;
+    if (answer !== undefined || read !== undefined) {
+      if (answer !== undefined) recordStored(operation, keys ?? [], 200, answer);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(answer ?? read);
+      return;
     }
     const upstream = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
@@ -107,7 +152,7 @@ const proxy = http.createServer((req, res) => {
   });
 });
 await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-process.stdout.write(`http://127.0.0.1:${(proxy.address() as AddressInfo).port} ${kind}\n`);
+process.stdout.write(`http://127.0.0.1:${(proxy.address() as AddressInfo).port} ${STUB ? `${kind}+stubbed-appends` : kind}\n`);
 process.on('SIGTERM', () => {
   proxy.close();
   proxy.closeAllConnections();
