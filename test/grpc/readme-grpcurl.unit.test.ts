@@ -3,7 +3,7 @@ import { createFileRegistry, fromBinary, fromJson, type FileRegistry, type JsonV
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { expect } from 'chai';
 import { jsonSequence } from '../support/grpcurl.js';
-import { grpcurlCommands } from '../support/readme.js';
+import { grpcurlCommands, grpcurlCommandsIn, WALKTHROUGH } from '../support/readme.js';
 
 /** Services documented ahead of their implementation on this branch; checked once they exist. */
 const PENDING_SERVICES = new Set<string>();
@@ -12,16 +12,16 @@ const PENDING_SERVICES = new Set<string>();
 const VALUE_FLAGS = new Set(['-d', '-H', '-rpc-header', '-reflect-header', '-max-time', '-connect-timeout', '-cacert', '-cert', '-key', '-authority', '-format']);
 
 /**
- * Keeps the README's grpcurl examples true to the contracts: every described symbol and
- * every called method exists, and every request body is valid proto3 JSON for its method
- * (unknown fields rejected, as grpcurl does).
+ * Keeps the grpcurl examples of the README and of the walkthrough (docs/grpcurl.md) true to
+ * the contracts: every described symbol and every called method exists, and every request
+ * body is valid proto3 JSON for its method (unknown fields rejected, as grpcurl does).
  */
 describe('README grpcurl examples (unit)', () => {
   let registry: FileRegistry;
   let cmds: string[][];
   before(() => {
     registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync('src/gen/descriptors.binpb')));
-    cmds = grpcurlCommands('grpcurl').map((c) => c.words);
+    cmds = [...grpcurlCommands('grpcurl'), ...grpcurlCommandsIn(WALKTHROUGH)].map((c) => c.words);
   });
 
   /** A symbol of a pending service that this branch does not define yet. */

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { drained } from '../support/replay.js';
 import { emulateGrpcurl, grpcurlBinary, jsonSequence, realGrpcurl, type GrpcurlOutcome } from '../support/grpcurl.js';
-import { grpcurlCommands, type ReadmeCommand } from '../support/readme.js';
+import { grpcurlCommands, grpcurlCommandsIn, WALKTHROUGH, type ReadmeCommand } from '../support/readme.js';
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -42,8 +42,9 @@ function covers(shown: JsonValue, actual: JsonValue | undefined, at: string, pro
 }
 
 /**
- * Runs the README as a reader would: the Quick start's grpcurl commands, then every
- * command of the "grpcurl" section, in order, against one fresh server, each through the
+ * Runs the README as a reader would: the Quick start's grpcurl commands, every command of
+ * its "grpcurl" section, then the walkthrough (docs/grpcurl.md), in order, against one
+ * fresh server, each through the
  * real grpcurl when it is installed, else through a reflection-only emulation of it
  * (test/support/grpcurl.ts). Each must succeed, or fail with exactly the code and message
  * shown, and print at least what the README shows.
@@ -52,7 +53,7 @@ describe('README walkthrough (e2e)', function () {
   this.timeout(120_000);
   let t: TestApp;
   const binary = grpcurlBinary();
-  const cmds = [...grpcurlCommands('Quick start'), ...grpcurlCommands('grpcurl')];
+  const cmds = [...grpcurlCommands('Quick start'), ...grpcurlCommands('grpcurl'), ...grpcurlCommandsIn(WALKTHROUGH)];
   before(async () => {
     t = await startTestApp();
   });

@@ -60,7 +60,19 @@ export function codeBlocks(text: string, language: string): string[] {
 
 /** The grpcurl commands of a README section's `sh` blocks, in order. */
 export function grpcurlCommands(title: string): ReadmeCommand[] {
-  return codeBlocks(readmeSection(title), 'sh')
+  return grpcurlOf(readmeSection(title));
+}
+
+/** The walkthrough's file: every RPC as one story, run after the README's sections. */
+export const WALKTHROUGH = 'docs/grpcurl.md';
+
+/** The grpcurl commands of a whole markdown file (the walkthrough), in order. */
+export function grpcurlCommandsIn(file: string): ReadmeCommand[] {
+  return grpcurlOf(readFileSync(file, 'utf8'));
+}
+
+function grpcurlOf(markdown: string): ReadmeCommand[] {
+  return codeBlocks(markdown, 'sh')
     .flatMap(commands)
     .filter((c) => c.words[0] === 'grpcurl');
 }
