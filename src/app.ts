@@ -66,6 +66,7 @@ export interface App {
   readonly events: {
     readonly reader: DynamoReader;
     readonly snapshots: SnapshotStore;
+    readonly snapshotter: Snapshotter;
     readonly sequencer: FeedSequencer;
     readonly pruner: FeedPruner;
     readonly feed: FeedReader;
@@ -322,7 +323,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       grpc,
       cache,
       cacheListener,
-      events: { reader, snapshots, sequencer, pruner, feed, feedTail, feedPages, signal },
+      events: { reader, snapshots, snapshotter, sequencer, pruner, feed, feedTail, feedPages, signal },
       allocations,
       expirySweeper,
       partitions,

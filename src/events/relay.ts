@@ -192,8 +192,13 @@ export class OutboxRelay {
   }
 
   private async appendAndMarkNow(rows: readonly OutboxEvent[]): Promise<number> {
-    const appended = await this.appender.appendAll(rows.map(toEnvelope));
+    const envelopes = rows.map(toEnvelope);
+    const appended = await this.appender.appendAll(envelopes);
     const { failed } = appended;
+    if (this.snapshotter !== undefined && appended.done.length > 0) {
+      const ids = new Set(appended.done);
+      this.snapshotter.stored(envelopes.filter((e) => ids.has(e.eventId)));
+    }
     const done = await this.snapshotDue(rows, appended.done);
     if (done.length > 0) {
       const ids = new Set(done);

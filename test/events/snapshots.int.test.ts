@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { readStream, testDynamoClient } from '../support/dynamo.js';
 import { drained, expectClean, verify, rebuildIntoEmpty } from '../support/replay.js';
+import { continueReplay } from '../../src/events/replay/replay-stream.js';
+import { parseStreamId } from '../../src/events/streams.js';
+import { StockState } from '../../src/gen/inventory/v1/stock_states.js';
 
 describe('snapshots and TTL (int)', () => {
   let t: TestApp;
@@ -65,6 +68,39 @@ describe('snapshots and TTL (int)', () => {
 
     const { url, r } = await rebuildIntoEmpty(t.table);
     expectClean(await verify(url, t.table));
+  });
+
+  it('continues the next snapshots of a stream from memory, with the state a replay from its first event gives', async () => {
+    // A stock stream written with every kind of change, in several relay batches: its first
+    // snapshot is replayed from the store, the later ones continue from the events the relay
+    // just appended (no read), and each must hold exactly what replaying the stream from
+    // version 1 gives at its version.
+    const c = t.client;
+    const inMemoryBefore = t.app.events.snapshotter.continuedInMemory;
+    await c.createWarehouse({ code: 'S3', name: 'Stock', region: 'eu', priority: 0 });
+    await c.createItem({ sku: 'SNAP-1', name: 'Snap', description: '' });
+    await c.receiveStock({ sku: 'SNAP-1', warehouseCode: 'S3', quantity: 100n, reference: 'po' });
+    for (let i = 0; i < 6; i++) {
+      await c.allocateStock({ allocationId: `snap-${i}`, lines: [{ sku: 'SNAP-1', quantity: 2n }] });
+      if (i % 2 === 0) await c.fulfillAllocation({ allocationId: `snap-${i}` });
+      else await c.releaseAllocation({ allocationId: `snap-${i}` });
+      await c.adjustStock({ sku: 'SNAP-1', warehouseCode: 'S3', change: { $case: 'delta', value: -1n }, reason: 'count' });
+      if (i % 3 === 0) {
+        await c.moveStock({ sku: 'SNAP-1', warehouseCode: 'S3', fromState: StockState.STOCK_STATE_AVAILABLE, toState: StockState.STOCK_STATE_DAMAGED, quantity: 1n, reason: 'broken' });
+      }
+      await drained(t.app); // each round its own relay batches
+    }
+    const streamId = 'stock#SNAP-1#S3';
+    const events = await readStream(t.table, streamId);
+    expect(events.length).to.equal(21);
+    const snaps = await snapshotVersions(streamId);
+    expect(snaps.map((s) => s.version)).to.deep.equal([5, 10, 15, 20]);
+    for (const snap of snaps) {
+      const full = await continueReplay(streamId, parseStreamId(streamId)!, undefined, 0, false, events.filter((e) => e.version <= snap.version));
+      expect(snap.state, `snapshot ${snap.version}`).to.deep.equal(JSON.parse(JSON.stringify(full.state)));
+    }
+    expect(t.app.events.snapshotter.continuedInMemory - inMemoryBefore, 'snapshots continued from memory').to.equal(3);
+    expectClean(await verify(t.databaseUrl, t.table));
   });
 
   it('and says so when a snapshot is lost together with the events it covered', async () => {
