@@ -6,7 +6,7 @@ import type { SnapshotStore } from './snapshots.js';
 import { parseStreamId } from './streams.js';
 import type { EventEnvelope } from './types.js';
 
-/** Events kept in memory for the next snapshots (the newest first to stay; about 1 KB each). */
+/** Events kept in memory for the next snapshots, the newest (about 1.6 KB of heap each: 8 MB in all). */
 export const RECENT_EVENTS = 5_000;
 /** Streams whose newest snapshot state is kept in memory. */
 export const REMEMBERED_STREAMS = 1_000;
