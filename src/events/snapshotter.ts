@@ -106,7 +106,12 @@ export class Snapshotter {
       if (e === undefined) return false;
       events.push(e);
     }
-    const out = await continueReplay(streamId, ref, from.state, from.version, true, events);
+    let out;
+    try {
+      out = await continueReplay(streamId, ref, from.state, from.version, true, events);
+    } catch {
+      return false; // the store has the last word: replayed from it, the error (if any) is its own
+    }
     if (out.state === undefined || out.version !== version) return false;
     await this.snapshots.put({ streamId, version, state: out.state, takenAt: this.clock() });
     this.written++;
