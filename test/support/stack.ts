@@ -5,6 +5,7 @@ import pg from 'pg';
 import { testDynamoKind } from './dynamo-backend.js';
 import { createEmbeddedDynamo } from '../../src/embedded/dynamodb-choice.js';
 import { EmbeddedPostgres } from '../../src/embedded/postgres.js';
+import { freePort } from '../../src/embedded/processes.js';
 import { createLogger } from '../../src/log.js';
 import { migrate, openOrm } from '../../src/persistence/orm.js';
 
@@ -43,15 +44,32 @@ async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The suite's PostgreSQL on a port the OS just called free (TEST_PG_PORT fixes one). Another
+ * process can still take it before the server binds it (a random port once collided with
+ * a connection's local port): then it starts again on another, up to five times.
+ */
+async function startTestPostgres(dataDir: string): Promise<EmbeddedPostgres> {
+  for (let attempt = 1; ; attempt++) {
+    const port = process.env.TEST_PG_PORT === undefined ? await freePort() : Number(process.env.TEST_PG_PORT);
+    const server = new EmbeddedPostgres({ dataDir, port, database: 'postgres', log: quietLog });
+    try {
+      await server.start();
+      return server;
+    } catch (err) {
+      const taken = /Address already in use/.test((err as Error).message);
+      if (!taken || attempt >= 5 || process.env.TEST_PG_PORT !== undefined) throw err;
+    }
+  }
+}
+
 export async function startStack(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   let adminUrl = process.env.DATABASE_URL;
   if (adminUrl === undefined || adminUrl === '') {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-test-pg-'));
     await chmod(dir, 0o755); // the server runs as the postgres user when we are root
-    const port = Number(process.env.TEST_PG_PORT ?? 20000 + Math.floor(Math.random() * 20000));
-    const server = new EmbeddedPostgres({ dataDir: path.join(dir, 'data'), port, database: 'postgres', log: quietLog });
-    await server.start();
+    const server = await startTestPostgres(path.join(dir, 'data'));
     stops.push(async () => {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
