@@ -8,7 +8,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { InventoryServiceClient, AllocateStockRequest, type AllocateStockResponse } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { appendLag, committedLag, countsSince, cpuMsOf, dynamoCounts, postmasterPid, storedLag, treeCpuMs } from './measure.js';
-import { freePort, startChild, stopChild } from './processes.js';
+import { freePort, startChild, stopChild, stubbedNote } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
 
     const ratio = (a: Result, b: Result) => (a.perSecond / b.perSecond).toFixed(2);
     process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 1.0), hot sku ${ratio(hotSvc, hotRaw)} (target >= 2.0); load average ${os.loadavg()[0]!.toFixed(1)}\n`);
-    if (dynamoKind.includes('stubbed')) process.stdout.write(`(BENCH_EVENT_STORE=stub: the appends answered from memory, an estimate of the event store off this machine, not the targets' measure)\n`);
+    process.stdout.write(stubbedNote(dynamoKind));
     if (AUDITOR) {
       // The same service runs with the online integrity auditor on (docs/integrity.md): what it costs.
       await stopChild(service);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createEmbeddedDynamo, resolveEmbeddedDynamo } from '../src/embedded/dynamodb-choice.js';
 import { EMBEDDED_DYNAMO_KINDS, type EmbeddedDynamoKind } from '../src/embedded/dynamodb-kind.js';
 import { createLogger } from '../src/log.js';
+import { STUBBED } from './processes.js';
 
 /**
  * The benches' DynamoDB API in its own process, so neither the service nor the load
@@ -35,23 +36,26 @@ const stored = new Map<string, number>();
 const STUB = process.env.BENCH_EVENT_STORE === 'stub';
 if (!['stub', 'dynamodb', undefined].includes(process.env.BENCH_EVENT_STORE)) throw new Error(`BENCH_EVENT_STORE=${process.env.BENCH_EVENT_STORE}? (stub or dynamodb)`);
 /** The stub's items: `streamId version` -> the item as inserted. */
-const stubItems = new Map<string, Record<string, Attr>>();
+const stubItems = new Map<string, Item>();
 
 type Attr = { S?: string; N?: string };
+type Item = Record<string, Attr>;
+type Statement = { Statement: string; Parameters?: Attr[] };
+/** An event item's key, as the lag and the stub name it. */
+const keyOf = (item: Item | undefined) => `${item?.streamId?.S} ${item?.version?.N}`;
+
+/** The item of an INSERT INTO "t" VALUE {'streamId': ?, 'version': ?, ...}: the names say which parameter is which. */
+function insertedItem(st: Statement): Item {
+  const names = [...st.Statement.matchAll(/'([^']+)': \?/g)].map((m) => m[1]!);
+  return Object.fromEntries(names.map((n, i) => [n, st.Parameters?.[i] ?? {}]));
+}
+
 /** The event keys a write request carries, in statement order (BatchExecuteStatement of INSERTs, or PutItem). */
 function writtenKeys(operation: string, body: string): string[] | undefined {
   if (operation !== 'BatchExecuteStatement' && operation !== 'PutItem') return undefined;
-  const req = JSON.parse(body) as {
-    Statements?: Array<{ Statement: string; Parameters?: Attr[] }>;
-    Item?: Record<string, Attr>;
-  };
-  if (operation === 'PutItem') return req.Item?.streamId?.S === undefined ? [] : [`${req.Item.streamId.S} ${req.Item.version?.N}`];
-  return (req.Statements ?? []).map((st) => {
-    // INSERT INTO "t" VALUE {'streamId': ?, 'version': ?, ...}: the names say which parameter is which.
-    const names = [...st.Statement.matchAll(/'([^']+)': \?/g)].map((m) => m[1]);
-    const at = (name: string) => st.Parameters?.[names.indexOf(name)];
-    return `${at('streamId')?.S} ${at('version')?.N}`;
-  });
+  const req = JSON.parse(body) as { Statements?: Statement[]; Item?: Item };
+  if (operation === 'PutItem') return req.Item?.streamId?.S === undefined ? [] : [keyOf(req.Item)];
+  return (req.Statements ?? []).map((st) => keyOf(insertedItem(st)));
 }
 
 function recordStored(operation: string, keys: string[], status: number, body: string): void {
@@ -67,15 +71,13 @@ function recordStored(operation: string, keys: string[], status: number, body: s
   });
 }
 
-type Statement = { Statement: string; Parameters?: Attr[] };
 /** The stub's answer to a BatchExecuteStatement of INSERTs, or undefined for any other batch. */
 function stubInsert(body: string): string | undefined {
   const statements = (JSON.parse(body) as { Statements?: Statement[] }).Statements ?? [];
   if (statements.length === 0 || !statements.every((st) => st.Statement.startsWith('INSERT INTO'))) return undefined;
   const responses = statements.map((st) => {
-    const names = [...st.Statement.matchAll(/'([^']+)': \?/g)].map((m) => m[1]!);
-    const item = Object.fromEntries(names.map((n, i) => [n, st.Parameters?.[i] ?? {}]));
-    const key = `${item.streamId?.S} ${item.version?.N}`;
+    const item = insertedItem(st);
+    const key = keyOf(item);
     if (stubItems.has(key)) return { Error: { Code: 'DuplicateItem', Message: 'Duplicate primary key exists in table' } };
     stubItems.set(key, item);
     return {};
@@ -85,11 +87,21 @@ function stubInsert(body: string): string | undefined {
 
 /** The stub's answer to a BatchGetItem whose keys it holds, or undefined to pass it on. */
 function stubGet(body: string): string | undefined {
-  const request = JSON.parse(body) as { RequestItems: Record<string, { Keys: Array<Record<string, Attr>> }> };
+  const request = JSON.parse(body) as { RequestItems: Record<string, { Keys: Item[] }> };
   const tables = Object.entries(request.RequestItems);
-  const keyOf = (k: Record<string, Attr>) => `${k.streamId?.S} ${k.version?.N}`;
   if (!tables.every(([, t]) => t.Keys.every((k) => stubItems.has(keyOf(k))))) return undefined;
   return JSON.stringify({ Responses: Object.fromEntries(tables.map(([name, t]) => [name, t.Keys.map((k) => stubItems.get(keyOf(k)))])), UnprocessedKeys: {} });
+}
+
+/** What the stub answers itself (undefined: pass the request on). */
+function stubAnswer(operation: string, body: string): string | undefined {
+  try {
+    if (operation === 'BatchExecuteStatement') return stubInsert(body);
+    if (operation === 'BatchGetItem') return stubGet(body);
+  } catch {
+    // not JSON: passed on as it is
+  }
+  return undefined;
 }
 
 const proxy = http.createServer((req, res) => {
@@ -115,12 +127,11 @@ const proxy = http.createServer((req, res) => {
     } catch {
       keys = undefined; // not JSON: passed on as it is
     }
-    const answer = !STUB || keys === undefined ? undefined : operation === 'BatchExecuteStatement' ? stubInsert(body.toString('utf8')) : undefined;
-    const read = STUB && operation === 'BatchGetItem' ? stubGet(body.toString('utf8')) : undefined;
-    if (answer !== undefined || read !== undefined) {
-      if (answer !== undefined) recordStored(operation, keys ?? [], 200, answer);
+    const answer = STUB ? stubAnswer(operation, body.toString('utf8')) : undefined;
+    if (answer !== undefined) {
+      if (keys !== undefined) recordStored(operation, keys, 200, answer);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(answer ?? read);
+      res.end(answer);
       return;
     }
     const upstream = http.request(
@@ -152,7 +163,7 @@ const proxy = http.createServer((req, res) => {
   });
 });
 await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-process.stdout.write(`http://127.0.0.1:${(proxy.address() as AddressInfo).port} ${STUB ? `${kind}+stubbed-appends` : kind}\n`);
+process.stdout.write(`http://127.0.0.1:${(proxy.address() as AddressInfo).port} ${STUB ? `${kind}${STUBBED}` : kind}\n`);
 process.on('SIGTERM', () => {
   proxy.close();
   proxy.closeAllConnections();

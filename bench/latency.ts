@@ -7,7 +7,7 @@ import pg from 'pg';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { AllocateStockRequest, InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
-import { freePort, startChild, stopChild } from './processes.js';
+import { freePort, startChild, stopChild, stubbedNote } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       `\nAllocateStock / raw SQL: p50 ${(alloc.p50 / raw.p50).toFixed(2)}x, p99 ${(alloc.p99 / raw.p99).toFixed(2)}x (target <= 2x)` +
         `; ReceiveStock p50 ${receive.p50} ms, cached read p50 ${cached.p50} ms; load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );
-    if (dynamoKind.includes('stubbed')) process.stdout.write(`(BENCH_EVENT_STORE=stub: the appends answered from memory, an estimate of the event store off this machine, not the targets' measure)\n`);
+    process.stdout.write(stubbedNote(dynamoKind));
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     await pgServer.stop();

@@ -54,3 +54,13 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
 }
+
+/** What bench/dynamodb-server.ts adds to the server kind it prints when BENCH_EVENT_STORE=stub. */
+export const STUBBED = '+stubbed-appends';
+
+/** The line a bench prints under its ratios when its appends were stubbed (empty otherwise). */
+export function stubbedNote(dynamoKind: string): string {
+  return dynamoKind.endsWith(STUBBED)
+    ? `(BENCH_EVENT_STORE=stub: the appends answered from memory, an estimate of the event store off this machine, not the targets' measure)\n`
+    : '';
+}
