@@ -195,11 +195,7 @@ export class OutboxRelay {
     const envelopes = rows.map(toEnvelope);
     const appended = await this.appender.appendAll(envelopes);
     const { failed } = appended;
-    if (this.snapshotter !== undefined && appended.done.length > 0) {
-      const ids = new Set(appended.done);
-      this.snapshotter.stored(envelopes.filter((e) => ids.has(e.eventId)));
-    }
-    const done = await this.snapshotDue(rows, appended.done);
+    const done = await this.snapshotDue(envelopes, appended.done);
     if (done.length > 0) {
       const ids = new Set(done);
       const appendedRows = rows.filter((r) => ids.has(r.eventId));
@@ -216,11 +212,13 @@ export class OutboxRelay {
    * taken (an earlier event of its stream is still in flight, DynamoDB failed) stays
    * unmarked, so the sweep appends it again (harmlessly) and retries the snapshot.
    */
-  private async snapshotDue(rows: readonly OutboxEvent[], doneIds: string[]): Promise<string[]> {
+  private async snapshotDue(events: readonly EventEnvelope[], doneIds: string[]): Promise<string[]> {
     const snapshotter = this.snapshotter;
     if (snapshotter === undefined) return doneIds;
     const ids = new Set(doneIds);
-    const due = rows.filter((r) => ids.has(r.eventId) && snapshotter.due(toEnvelope(r)));
+    const stored = events.filter((e) => ids.has(e.eventId));
+    snapshotter.stored(stored); // the next snapshots continue from these without a read
+    const due = stored.filter((e) => snapshotter.due(e));
     for (const r of due) {
       try {
         await snapshotter.take(r.streamId, r.version);
