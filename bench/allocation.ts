@@ -8,7 +8,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { InventoryServiceClient, AllocateStockRequest, type AllocateStockResponse } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { appendLag, committedLag, countsSince, cpuMsOf, dynamoCounts, postmasterPid, storedLag, treeCpuMs } from './measure.js';
-import { freePort, startChild, stopChild, stubbedNote } from './processes.js';
+import { dynamoCpuLabel, eventsTable, freePort, startChild, stopChild, eventStoreNote } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -107,6 +107,7 @@ async function main(): Promise<void> {
         GRPC_PORT: String(port),
         DATABASE_URL: pgServer.url,
         DYNAMODB_ENDPOINT: dynamoEndpoint,
+        EVENTS_TABLE: eventsTable('allocation'),
         DATA_DIR: dir,
         LOG_LEVEL: 'warn',
         DATABASE_POOL_MAX: String(POOL),
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
       const allocations = r.ok + r.failed;
       const ops = Object.entries(requests.byOperation).map(([op, n]) => `${op} ${(n / allocations).toFixed(3)}`).join(', ');
       process.stdout.write(
-        `  ${''.padEnd(34)} CPU ms/alloc: service ${(cpuMs / allocations).toFixed(2)}, PostgreSQL ${(pgCpuMs / allocations).toFixed(2)}, DynamoDB API ${(dynamoCpuMs / allocations).toFixed(2)}; DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
+        `  ${''.padEnd(34)} CPU ms/alloc: service ${(cpuMs / allocations).toFixed(2)}, PostgreSQL ${(pgCpuMs / allocations).toFixed(2)}, ${dynamoCpuLabel(dynamoKind)} ${(dynamoCpuMs / allocations).toFixed(2)}; DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
           `append lag from the commit to DynamoDB's answer p50 ${fromCommit.p50} ms p99 ${fromCommit.p99} ms (the stock events, ${fromCommit.events}${fromCommit.missing > 0 ? `, ${fromCommit.missing} not seen` : ''}); ` +
           `from the event's time in its transaction (before the commit) to DynamoDB's answer p50 ${toDynamo.p50} ms p99 ${toDynamo.p99} ms${toDynamo.missing > 0 ? ` (${toDynamo.missing} not seen)` : ''}, ` +
           `to the appended_at mark p50 ${lag.p50} ms p99 ${lag.p99} ms, over ${lag.events} events${lag.unappended > 0 ? ` (${lag.unappended} still unappended)` : ''}\n`,
@@ -204,7 +205,7 @@ async function main(): Promise<void> {
       const r = await load(name, call);
       const allocations = r.ok + r.failed;
       process.stdout.write(
-        `  ${''.padEnd(34)} CPU ms/alloc: PostgreSQL ${((treeCpuMs(pgPid) - pgCpu0) / allocations).toFixed(2)}, DynamoDB API ${((treeCpuMs(dynamo.child.pid!) - dynamoCpu0) / allocations).toFixed(2)} (the service is stopped)\n`,
+        `  ${''.padEnd(34)} CPU ms/alloc: PostgreSQL ${((treeCpuMs(pgPid) - pgCpu0) / allocations).toFixed(2)}, ${dynamoCpuLabel(dynamoKind)} ${((treeCpuMs(dynamo.child.pid!) - dynamoCpu0) / allocations).toFixed(2)} (the service is stopped)\n`,
       );
       return r;
     };
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
 
     const ratio = (a: Result, b: Result) => (a.perSecond / b.perSecond).toFixed(2);
     process.stdout.write(`\nservice / ceiling: many skus ${ratio(manySvc, manyRaw)} (target >= 1.0), hot sku ${ratio(hotSvc, hotRaw)} (target >= 2.0); load average ${os.loadavg()[0]!.toFixed(1)}\n`);
-    process.stdout.write(stubbedNote(dynamoKind));
+    process.stdout.write(eventStoreNote(dynamoKind));
     if (AUDITOR) {
       // The same service runs with the online integrity auditor on (docs/integrity.md): what it costs.
       await stopChild(service);

@@ -21,14 +21,45 @@ import { STUBBED } from './processes.js';
  * DynamoDB does in production, so a run shows what the service does when the emulator's
  * JVM no longer shares the two cores (run it with SNAPSHOT_EVERY=0: snapshots read the
  * stream back with a Query, which the stub does not answer). docs/event-store-writes.md.
+ *
+ * BENCH_DYNAMODB_TARGET=http://host:port: no embedded server; the proxy forwards to a
+ * DynamoDB API already running there, such as DynamoDB Local on a second machine, so the
+ * emulator's CPU is off this one (the targets measured with DynamoDB off the box, as in
+ * production). Only an endpoint that checks no request signature: the SDK signs for the
+ * proxy's host. BENCH_DYNAMODB_LISTEN=host:port: where the proxy listens (default
+ * 127.0.0.1 and a free port); `0.0.0.0:8000` on the second machine serves the first. The
+ * emulator has no authentication: only on a network you trust.
  */
 const log = createLogger('warn');
-const wanted = (process.env.EMBEDDED_DYNAMODB ?? 'auto') as EmbeddedDynamoKind;
-if (!EMBEDDED_DYNAMO_KINDS.includes(wanted)) throw new Error(`EMBEDDED_DYNAMODB=${wanted}?`);
-const kind = await resolveEmbeddedDynamo(wanted, log);
-const dynamo = await createEmbeddedDynamo(kind, { dataDir: undefined, port: 0, log, jit: 'throughput' });
-await dynamo.start();
-const target = new URL(dynamo.endpoint);
+/** `host:port` to listen on (default 127.0.0.1 and a free port). */
+const listen = parseListen(process.env.BENCH_DYNAMODB_LISTEN);
+const remote = process.env.BENCH_DYNAMODB_TARGET;
+let kind: string;
+let stopDynamo: () => Promise<void>;
+let target: URL;
+if (remote !== undefined && remote !== '') {
+  target = new URL(remote);
+  if (target.protocol !== 'http:') throw new Error(`BENCH_DYNAMODB_TARGET=${remote}: an http:// endpoint of a DynamoDB API that checks no signature (DynamoDB Local)`);
+  kind = `remote:${target.host}`;
+  stopDynamo = async () => undefined;
+} else {
+  const wanted = (process.env.EMBEDDED_DYNAMODB ?? 'auto') as EmbeddedDynamoKind;
+  if (!EMBEDDED_DYNAMO_KINDS.includes(wanted)) throw new Error(`EMBEDDED_DYNAMODB=${wanted}?`);
+  const resolved = await resolveEmbeddedDynamo(wanted, log);
+  kind = resolved;
+  const dynamo = await createEmbeddedDynamo(resolved, { dataDir: undefined, port: 0, log, jit: 'throughput' });
+  await dynamo.start();
+  target = new URL(dynamo.endpoint);
+  stopDynamo = () => dynamo.stop();
+}
+
+function parseListen(spec: string | undefined): { host: string; port: number } {
+  if (spec === undefined || spec === '') return { host: '127.0.0.1', port: 0 };
+  const i = spec.lastIndexOf(':');
+  const port = Number(spec.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`BENCH_DYNAMODB_LISTEN=${spec}? (host:port)`);
+  return { host: spec.slice(0, i), port };
+}
 const counts: Record<string, number> = {};
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 /** `streamId version` -> epoch ms of the answer that stored it. */
@@ -162,10 +193,13 @@ const proxy = http.createServer((req, res) => {
     upstream.end(body);
   });
 });
-await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-process.stdout.write(`http://127.0.0.1:${(proxy.address() as AddressInfo).port} ${STUB ? `${kind}${STUBBED}` : kind}\n`);
-process.on('SIGTERM', () => {
+await new Promise<void>((resolve) => proxy.listen(listen.port, listen.host, resolve));
+const shown = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
+process.stdout.write(`http://${shown}:${(proxy.address() as AddressInfo).port} ${STUB ? `${kind}${STUBBED}` : kind}\n`);
+const stop = () => {
   proxy.close();
   proxy.closeAllConnections();
-  void dynamo.stop().then(() => process.exit(0));
-});
+  void stopDynamo().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -14,7 +14,7 @@ import { EventServiceClient, StreamEventsRequest, SubscribeEventsRequest, type S
 import { InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { ChildInspector, type ChildMemory } from './inspector.js';
-import { freePort, stopChild, waitServing } from './processes.js';
+import { eventsTable, freePort, stopChild, waitServing } from './processes.js';
 import { runLoad } from './load.js';
 
 /**
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     });
     if (dynamoEndpoint === undefined) throw new Error('no DynamoDB endpoint');
 
-    const table = `bench-feed-${Date.now()}`;
+    const table = eventsTable('feed');
     const servicePort = await freePort();
     const extraEnv = Object.fromEntries(
       (process.env.BENCH_SERVICE_ENV ?? '')

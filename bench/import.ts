@@ -12,7 +12,7 @@ import type { ImportStockCountsResponse, StockCount } from '../src/gen/inventory
 import { createLogger } from '../src/log.js';
 import { ChildInspector } from './inspector.js';
 import { appendLag, countsSince, cpuMsOf, dynamoCounts, postmasterPid, treeCpuMs } from './measure.js';
-import { freePort, startChild, stopChild, waitServing } from './processes.js';
+import { eventsTable, freePort, startChild, stopChild, waitServing } from './processes.js';
 
 /**
  * `make bench-import`: ImportStockCounts against today's per-call AdjustStock (new_on_hand),
@@ -158,6 +158,7 @@ async function main(): Promise<void> {
         GRPC_PORT: String(port),
         DATABASE_URL: pgServer.url,
         DYNAMODB_ENDPOINT: dynamoEndpoint,
+        EVENTS_TABLE: eventsTable('import'),
         DATA_DIR: dir,
         LOG_LEVEL: 'warn',
         METRICS_PORT: '0',

@@ -8,7 +8,7 @@ import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { AllocateStockRequest, InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { cpuMsOf } from './measure.js';
-import { freePort, startChild, stopChild, waitServing } from './processes.js';
+import { eventsTable, freePort, startChild, stopChild, waitServing } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
           METRICS_PORT: '0',
           DATABASE_URL: url.toString(),
           DYNAMODB_ENDPOINT: dynamoEndpoint,
-          EVENTS_TABLE: `bench-events-${name.toLowerCase()}`,
+          EVENTS_TABLE: eventsTable(`latency-${name.toLowerCase()}`),
           DATA_DIR: path.join(dir, name),
           LOG_LEVEL: 'warn',
           AUDIT_ENABLED: process.env.AUDIT_ENABLED ?? 'false',

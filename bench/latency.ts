@@ -7,7 +7,7 @@ import pg from 'pg';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { AllocateStockRequest, InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
-import { freePort, startChild, stopChild, stubbedNote } from './processes.js';
+import { eventsTable, freePort, startChild, stopChild, eventStoreNote } from './processes.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
       GRPC_PORT: String(port),
       DATABASE_URL: pgServer.url,
       DYNAMODB_ENDPOINT: dynamoEndpoint,
+      EVENTS_TABLE: eventsTable('latency'),
       DATA_DIR: dir,
       LOG_LEVEL: 'warn',
       AUDIT_ENABLED: process.env.AUDIT_ENABLED ?? 'false',
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
       `\nAllocateStock / raw SQL: p50 ${(alloc.p50 / raw.p50).toFixed(2)}x, p99 ${(alloc.p99 / raw.p99).toFixed(2)}x (target <= 2x)` +
         `; ReceiveStock p50 ${receive.p50} ms, cached read p50 ${cached.p50} ms; load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );
-    process.stdout.write(stubbedNote(dynamoKind));
+    process.stdout.write(eventStoreNote(dynamoKind));
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     await pgServer.stop();

@@ -55,12 +55,35 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
 }
 
+const RUN = Date.now().toString(36);
+
+/**
+ * The event table a bench's service writes to: a new name per run, so a DynamoDB API that
+ * outlives the run (`BENCH_DYNAMODB_TARGET`, bench/dynamodb-server.ts) never hands a run the
+ * streams of an earlier one, which would refuse its events as conflicts.
+ */
+export function eventsTable(name: string): string {
+  return `bench-${name}-${RUN}`;
+}
+
 /** What bench/dynamodb-server.ts adds to the server kind it prints when BENCH_EVENT_STORE=stub. */
 export const STUBBED = '+stubbed-appends';
 
-/** The line a bench prints under its ratios when its appends were stubbed (empty otherwise). */
-export function stubbedNote(dynamoKind: string): string {
-  return dynamoKind.endsWith(STUBBED)
-    ? `(BENCH_EVENT_STORE=stub: the appends answered from memory, an estimate of the event store off this machine, not the targets' measure)\n`
-    : '';
+/** The server kind bench/dynamodb-server.ts prints when it forwards to BENCH_DYNAMODB_TARGET: `remote:host:port`. */
+const REMOTE = 'remote:';
+
+/** The line a bench prints under its ratios when its event store was stubbed or elsewhere (empty otherwise). */
+export function eventStoreNote(dynamoKind: string): string {
+  if (dynamoKind.endsWith(STUBBED)) {
+    return `(BENCH_EVENT_STORE=stub: the appends answered from memory, an estimate of the event store off this machine, not the targets' measure)\n`;
+  }
+  if (dynamoKind.startsWith(REMOTE)) {
+    return `(BENCH_DYNAMODB_TARGET: the DynamoDB API at ${dynamoKind.slice(REMOTE.length)}; its CPU is not counted here, only the bench's proxy's: off this machine only when that host is another one)\n`;
+  }
+  return '';
+}
+
+/** What the bench's DynamoDB process is, for its CPU column: the API itself, or only the proxy in front of one elsewhere. */
+export function dynamoCpuLabel(dynamoKind: string): string {
+  return dynamoKind.startsWith(REMOTE) ? 'DynamoDB proxy' : 'DynamoDB API';
 }
