@@ -22,7 +22,7 @@ PROTO := $(shell find proto -name '*.proto')
 SRC := $(shell find src test bench clients/src -name '*.ts' -not -path 'src/gen/*' -not -path 'clients/src/gen/*' 2>/dev/null)
 CLIENT_SRC := $(shell find clients/src -name '*.ts' -not -path 'clients/src/gen/*' 2>/dev/null)
 
-.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs bench-append bench-latency bench-import bench-dynamodb-serve
+.PHONY: all install distclean generate build client lint typecheck test run migrate bench bench-allocation bench-read bench-stream bench-feed breaking clean admin verify rebuild provision deploy-install deploy-test promtool test-rules dev-certs bench-append bench-latency bench-import bench-serve
 
 all: build
 
@@ -144,10 +144,11 @@ bench-append: build
 bench-latency: build
 	node dist/bench/latency.js
 
-# DynamoDB Local for the benches of another machine, so its JVM is off that machine's cores:
-# there, BENCH_DYNAMODB_TARGET=http://<this host>:8000 make bench-allocation (docs/event-store-writes.md).
-bench-dynamodb-serve: build
-	BENCH_DYNAMODB_LISTEN=$${BENCH_DYNAMODB_LISTEN:-0.0.0.0:8000} node dist/bench/dynamodb-server.js
+# On a second machine: PostgreSQL and DynamoDB Local for the benches of another one, so only the
+# service and its caller share that machine's cores; prints the BENCH_POSTGRES_URL and
+# BENCH_DYNAMODB_TARGET to run them with (docs/event-store-writes.md).
+bench-serve: build
+	node dist/bench/serve.js
 
 # ImportStockCounts against per-call AdjustStock: rows/s with their events, append lag, heap (docs/stock-and-allocations.md).
 bench-import: build

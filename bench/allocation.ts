@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
-import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { InventoryServiceClient, AllocateStockRequest, type AllocateStockResponse } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
-import { appendLag, committedLag, countsSince, cpuMsOf, dynamoCounts, postmasterPid, storedLag, treeCpuMs } from './measure.js';
+import { appendLag, committedLag, countsSince, cpuMsOf, dynamoCounts, storedLag, treeCpuMs } from './measure.js';
 import { dynamoCpuLabel, eventsTable, freePort, startChild, stopChild, eventStoreNote } from './processes.js';
+import { benchPostgres, type BenchPostgres } from './postgres.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -86,15 +86,18 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let service: ChildProcess | undefined;
   // track_commit_timestamp: the append lag is measured from each transaction's commit (committedLag).
-  const pgServer = new EmbeddedPostgres({
-    dataDir: path.join(dir, 'pg'),
-    port: await freePort(),
-    database: 'bench',
-    log,
-    settings: { track_commit_timestamp: 'on' },
-  });
+  let pgServer: BenchPostgres | undefined;
   try {
-    await pgServer.start();
+    pgServer = await benchPostgres(dir, 'allocation', log, { track_commit_timestamp: 'on' });
+    const pg0 = pgServer;
+    /** PostgreSQL's CPU ms so far, when it runs on this machine. */
+    const pgCpu = (): number | undefined => {
+      const pid = pg0.pid();
+      return pid === undefined ? undefined : treeCpuMs(pid);
+    };
+    /** CPU ms per allocation between two readings of pgCpu, or `n/a` for a server elsewhere. */
+    const perAlloc = (before: number | undefined, after: number | undefined) => (allocations: number): string =>
+      before === undefined || after === undefined ? 'n/a (elsewhere)' : ((after - before) / allocations).toFixed(2);
     const dynamo = startChild([path.resolve('dist/bench/dynamodb-server.js')], {});
     children.push(dynamo.child);
     const [dynamoEndpoint = '', dynamoKind = ''] = (await dynamo.firstLine).split(' ');
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
     const startService = (auditor: boolean) => {
       const s = startChild([...nodeArgs, path.resolve('dist/src/main.js')], {
         GRPC_PORT: String(port),
-        DATABASE_URL: pgServer.url,
+        DATABASE_URL: pg0.url,
         DYNAMODB_ENDPOINT: dynamoEndpoint,
         EVENTS_TABLE: eventsTable('allocation'),
         DATA_DIR: dir,
@@ -162,8 +165,7 @@ async function main(): Promise<void> {
       const since = new Date();
       const servicePid = service!.pid!;
       const cpu0 = cpuMsOf(servicePid);
-      const pgPid = postmasterPid(path.join(dir, 'pg'));
-      const pgCpu0 = treeCpuMs(pgPid);
+      const pgCpu0 = pgCpu();
       const dynamoCpu0 = treeCpuMs(dynamo.child.pid!);
       const counts0 = await dynamoCounts(dynamoEndpoint);
       const r = await load(name, call);
@@ -172,13 +174,13 @@ async function main(): Promise<void> {
       const toDynamo = await storedLag(pool, dynamoEndpoint, since);
       const fromCommit = await committedLag(pool, dynamoEndpoint, since);
       const cpuMs = cpuMsOf(servicePid) - cpu0;
-      const pgCpuMs = treeCpuMs(pgPid) - pgCpu0;
+      const pgCpuMs = perAlloc(pgCpu0, pgCpu());
       const dynamoCpuMs = treeCpuMs(dynamo.child.pid!) - dynamoCpu0;
       const requests = countsSince(counts0, await dynamoCounts(dynamoEndpoint));
       const allocations = r.ok + r.failed;
       const ops = Object.entries(requests.byOperation).map(([op, n]) => `${op} ${(n / allocations).toFixed(3)}`).join(', ');
       process.stdout.write(
-        `  ${''.padEnd(34)} CPU ms/alloc: service ${(cpuMs / allocations).toFixed(2)}, PostgreSQL ${(pgCpuMs / allocations).toFixed(2)}, ${dynamoCpuLabel(dynamoKind)} ${(dynamoCpuMs / allocations).toFixed(2)}; DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
+        `  ${''.padEnd(34)} CPU ms/alloc: service ${(cpuMs / allocations).toFixed(2)}, PostgreSQL ${pgCpuMs(allocations)}, ${dynamoCpuLabel(dynamoKind)} ${(dynamoCpuMs / allocations).toFixed(2)}; DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
           `append lag from the commit to DynamoDB's answer p50 ${fromCommit.p50} ms p99 ${fromCommit.p99} ms (the stock events, ${fromCommit.events}${fromCommit.missing > 0 ? `, ${fromCommit.missing} not seen` : ''}); ` +
           `from the event's time in its transaction (before the commit) to DynamoDB's answer p50 ${toDynamo.p50} ms p99 ${toDynamo.p99} ms${toDynamo.missing > 0 ? ` (${toDynamo.missing} not seen)` : ''}, ` +
           `to the appended_at mark p50 ${lag.p50} ms p99 ${lag.p99} ms, over ${lag.events} events${lag.unappended > 0 ? ` (${lag.unappended} still unappended)` : ''}\n`,
@@ -192,20 +194,19 @@ async function main(): Promise<void> {
     };
     const random = () => skus[Math.floor(Math.random() * skus.length)]!;
 
-    process.stdout.write(`\n${CALLERS} concurrent callers, ${SECONDS} s per run, pool ${POOL}, ${os.cpus().length} cpus, DynamoDB API: ${dynamoKind}, load average ${os.loadavg()[0]!.toFixed(1)}\n`);
+    process.stdout.write(`\n${CALLERS} concurrent callers, ${SECONDS} s per run, pool ${POOL}, ${os.cpus().length} cpus, PostgreSQL: ${pgServer.where}, DynamoDB API: ${dynamoKind}, load average ${os.loadavg()[0]!.toFixed(1)}\n`);
     // The ceiling is the raw transaction alone: the seeding's events appended first, then the
     // service stopped, so that neither its relay (which would append the raw runs' outbox rows
     // during the run) nor DynamoDB takes CPU from it. The CPU line says what else ran.
     while ((await appendLag(pool, new Date(0))).unappended > 0) await new Promise((res) => setTimeout(res, 200));
     await stopChild(service!);
     const ceiling = async (name: string, call: (i: number) => Promise<boolean>): Promise<Result> => {
-      const pgPid = postmasterPid(path.join(dir, 'pg'));
-      const pgCpu0 = treeCpuMs(pgPid);
+      const pgCpu0 = pgCpu();
       const dynamoCpu0 = treeCpuMs(dynamo.child.pid!);
       const r = await load(name, call);
       const allocations = r.ok + r.failed;
       process.stdout.write(
-        `  ${''.padEnd(34)} CPU ms/alloc: PostgreSQL ${((treeCpuMs(pgPid) - pgCpu0) / allocations).toFixed(2)}, ${dynamoCpuLabel(dynamoKind)} ${((treeCpuMs(dynamo.child.pid!) - dynamoCpu0) / allocations).toFixed(2)} (the service is stopped)\n`,
+        `  ${''.padEnd(34)} CPU ms/alloc: PostgreSQL ${perAlloc(pgCpu0, pgCpu())(allocations)}, ${dynamoCpuLabel(dynamoKind)} ${((treeCpuMs(dynamo.child.pid!) - dynamoCpu0) / allocations).toFixed(2)} (the service is stopped)\n`,
       );
       return r;
     };
@@ -275,7 +276,7 @@ async function main(): Promise<void> {
   } finally {
     if (service !== undefined) await stopChild(service);
     for (const child of children.reverse()) await stopChild(child);
-    await pgServer.stop();
+    await pgServer?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
-import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import { AllocateStockRequest, InventoryServiceClient } from '../src/gen/inventory/v1/inventory_service.js';
 import { createLogger } from '../src/log.js';
 import { eventsTable, freePort, startChild, stopChild, eventStoreNote } from './processes.js';
+import { benchPostgres, type BenchPostgres } from './postgres.js';
 import { rawAllocate } from './raw-allocate.js';
 
 /**
@@ -72,9 +72,9 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'inventory-bench-latency-'));
   await chmod(dir, 0o755);
   const children: ChildProcess[] = [];
-  const pgServer = new EmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
+  let pgServer: BenchPostgres | undefined;
   try {
-    await pgServer.start();
+    pgServer = await benchPostgres(dir, 'latency', log);
     const dynamo = startChild([path.resolve('dist/bench/dynamodb-server.js')], {});
     children.push(dynamo.child);
     const [dynamoEndpoint = '', dynamoKind = ''] = (await dynamo.firstLine).split(' ');
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     const sku = (i: number) => skus[(i + SKUS) % SKUS]!;
 
     process.stdout.write(
-      `one caller, sequential, ${CALLS} calls each, DynamoDB API: ${dynamoKind}, auditor ${process.env.AUDIT_ENABLED ?? 'false'}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)}\n`,
+      `one caller, sequential, ${CALLS} calls each, PostgreSQL: ${pgServer.where}, DynamoDB API: ${dynamoKind}, auditor ${process.env.AUDIT_ENABLED ?? 'false'}, ${os.cpus().length} cpus, load average ${os.loadavg()[0]!.toFixed(1)}\n`,
     );
     process.stdout.write(`raw SQL and AllocateStock alternate in blocks of ${BLOCK} calls:\n`);
     const [raw, alloc] = (await alternating([
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     process.stdout.write(eventStoreNote(dynamoKind));
   } finally {
     for (const child of children.reverse()) await stopChild(child);
-    await pgServer.stop();
+    await pgServer?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

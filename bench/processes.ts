@@ -57,6 +57,11 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 const RUN = Date.now().toString(36);
 
+/** This run's id: names what a run makes on servers that outlive it (tables, databases). */
+export function runId(): string {
+  return RUN;
+}
+
 /**
  * The event table a bench's service writes to: a new name per run, so a DynamoDB API that
  * outlives the run (`BENCH_DYNAMODB_TARGET`, bench/dynamodb-server.ts) never hands a run the
