@@ -174,13 +174,13 @@ async function main(): Promise<void> {
       const toDynamo = await storedLag(pool, dynamoEndpoint, since);
       const fromCommit = await committedLag(pool, dynamoEndpoint, since);
       const cpuMs = cpuMsOf(servicePid) - cpu0;
-      const pgCpuMs = perAlloc(pgCpu0, pgCpu());
+      const pgCpuPerAlloc = perAlloc(pgCpu0, pgCpu());
       const dynamoCpuMs = treeCpuMs(dynamo.child.pid!) - dynamoCpu0;
       const requests = countsSince(counts0, await dynamoCounts(dynamoEndpoint));
       const allocations = r.ok + r.failed;
       const ops = Object.entries(requests.byOperation).map(([op, n]) => `${op} ${(n / allocations).toFixed(3)}`).join(', ');
       process.stdout.write(
-        `  ${''.padEnd(34)} CPU ms/alloc: service ${(cpuMs / allocations).toFixed(2)}, PostgreSQL ${pgCpuMs(allocations)}, ${dynamoCpuLabel(dynamoKind)} ${(dynamoCpuMs / allocations).toFixed(2)}; DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
+        `  ${''.padEnd(34)} CPU ms/alloc: service ${(cpuMs / allocations).toFixed(2)}, PostgreSQL ${pgCpuPerAlloc(allocations)}, ${dynamoCpuLabel(dynamoKind)} ${(dynamoCpuMs / allocations).toFixed(2)}; DynamoDB ${(requests.total / allocations).toFixed(3)} req/alloc (${ops}), ` +
           `append lag from the commit to DynamoDB's answer p50 ${fromCommit.p50} ms p99 ${fromCommit.p99} ms (the stock events, ${fromCommit.events}${fromCommit.missing > 0 ? `, ${fromCommit.missing} not seen` : ''}); ` +
           `from the event's time in its transaction (before the commit) to DynamoDB's answer p50 ${toDynamo.p50} ms p99 ${toDynamo.p99} ms${toDynamo.missing > 0 ? ` (${toDynamo.missing} not seen)` : ''}, ` +
           `to the appended_at mark p50 ${lag.p50} ms p99 ${lag.p99} ms, over ${lag.events} events${lag.unappended > 0 ? ` (${lag.unappended} still unappended)` : ''}\n`,
