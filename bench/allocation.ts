@@ -90,11 +90,7 @@ async function main(): Promise<void> {
   try {
     pgServer = await benchPostgres(dir, 'allocation', log, { track_commit_timestamp: 'on' });
     const pg0 = pgServer;
-    /** PostgreSQL's CPU ms so far, when it runs on this machine. */
-    const pgCpu = (): number | undefined => {
-      const pid = pg0.pid();
-      return pid === undefined ? undefined : treeCpuMs(pid);
-    };
+    const pgCpu = () => pg0.cpuMs();
     /** CPU ms per allocation between two readings of pgCpu, or `n/a` for a server elsewhere. */
     const perAlloc = (before: number | undefined, after: number | undefined) => (allocations: number): string =>
       before === undefined || after === undefined ? 'n/a (elsewhere)' : ((after - before) / allocations).toFixed(2);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createEmbeddedDynamo, resolveEmbeddedDynamo } from '../src/embedded/dynamodb-choice.js';
 import { EMBEDDED_DYNAMO_KINDS, type EmbeddedDynamoKind } from '../src/embedded/dynamodb-kind.js';
 import { createLogger } from '../src/log.js';
-import { STUBBED } from './processes.js';
+import { REMOTE, STUBBED } from './processes.js';
 
 /**
  * The benches' DynamoDB API in its own process, so neither the service nor the load
@@ -40,7 +40,7 @@ let target: URL;
 if (remote !== undefined && remote !== '') {
   target = new URL(remote);
   if (target.protocol !== 'http:') throw new Error(`BENCH_DYNAMODB_TARGET=${remote}: an http:// endpoint of a DynamoDB API that checks no signature (DynamoDB Local)`);
-  kind = `remote:${target.host}`;
+  kind = `${REMOTE}${target.host}`;
   stopDynamo = async () => undefined;
 } else {
   const wanted = (process.env.EMBEDDED_DYNAMODB ?? 'auto') as EmbeddedDynamoKind;

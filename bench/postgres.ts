@@ -2,7 +2,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgres } from '../src/embedded/postgres.js';
 import type { Logger } from '../src/log.js';
-import { postmasterPid } from './measure.js';
+import { postmasterPid, treeCpuMs } from './measure.js';
 import { freePort, runId } from './processes.js';
 
 /** The PostgreSQL a bench runs on: its own embedded server, or a database of its own on BENCH_POSTGRES_URL's. */
@@ -11,8 +11,8 @@ export interface BenchPostgres {
   readonly url: string;
   /** Where it runs: `embedded`, or the host of BENCH_POSTGRES_URL. */
   readonly where: string;
-  /** The postmaster's pid when it runs on this machine (its CPU is counted), else undefined. */
-  pid(): number | undefined;
+  /** The server's CPU milliseconds so far (its whole process tree) when it runs on this machine, else undefined. */
+  cpuMs(): number | undefined;
   /** Stops the embedded server, or drops the database made on the other server. */
   stop(): Promise<void>;
 }
@@ -30,7 +30,7 @@ export async function benchPostgres(dir: string, name: string, log: Logger, sett
     const dataDir = path.join(dir, 'pg');
     const server = new EmbeddedPostgres({ dataDir, port: await freePort(), database: 'bench', log, settings });
     await server.start();
-    return { url: server.url, where: 'embedded', pid: () => postmasterPid(dataDir), stop: () => server.stop() };
+    return { url: server.url, where: 'embedded', cpuMs: () => treeCpuMs(postmasterPid(dataDir)), stop: () => server.stop() };
   }
   const database = `bench_${name}_${runId()}`;
   const admin = new pg.Client({ connectionString: remote });
@@ -52,7 +52,7 @@ export async function benchPostgres(dir: string, name: string, log: Logger, sett
   return {
     url: url.toString(),
     where: url.host,
-    pid: () => undefined,
+    cpuMs: () => undefined,
     stop: async () => {
       const dropper = new pg.Client({ connectionString: remote });
       await dropper.connect();

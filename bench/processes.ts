@@ -75,7 +75,7 @@ export function eventsTable(name: string): string {
 export const STUBBED = '+stubbed-appends';
 
 /** The server kind bench/dynamodb-server.ts prints when it forwards to BENCH_DYNAMODB_TARGET: `remote:host:port`. */
-const REMOTE = 'remote:';
+export const REMOTE = 'remote:';
 
 /** The line a bench prints under its ratios when its event store was stubbed or elsewhere (empty otherwise). */
 export function eventStoreNote(dynamoKind: string): string {
