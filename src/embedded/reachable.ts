@@ -23,9 +23,9 @@ export async function unreachableAncestor(target: string, who: { uid: number; gi
 
 /**
  * PostgreSQL refuses to run as root, so as root the embedded server runs as the `postgres`
- * user, which must reach the binaries (in node_modules) and DATA_DIR. Under a private home
- * (`/root` is mode 700) it cannot, and initdb would fail with a bare EACCES: say why and
- * what to do instead.
+ * user, which must reach the binaries (copied out of a private checkout for it, see
+ * `binariesRunnableBy`) and DATA_DIR. Under a private home (`/root` is mode 700) it cannot
+ * reach DATA_DIR, and initdb would fail with a bare EACCES: say why and what to do instead.
  */
 export async function requireReachableBy(who: { uid: number; gid: number }, targets: readonly string[]): Promise<void> {
   for (const target of targets) {
